@@ -1,3 +1,4 @@
+/** @jest-config-loader-options {"transpileOnly": true, "compilerOptions": {"module": "commonjs", "moduleResolution": "node"}} */
 import type { Config } from 'jest';
 
 const config: Config = {
@@ -6,7 +7,7 @@ const config: Config = {
   testMatch: ['**/*.test.ts'],
   transform: {
     // Types are checked once by `npm run typecheck`; tests only need transpiling.
-    '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
   },
   testTimeout: 20_000,
 };

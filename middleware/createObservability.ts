@@ -1,0 +1,168 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type TransportStream from 'winston-transport';
+import { createClsBridge } from '../src/clsBridge';
+import { loadConfig, type ConfigError, type ConfigOverrides, type SightlineConfig } from '../src/config';
+import { createContextStore, type ContextStore } from '../src/context';
+import { createLogger, type SightlineLogger } from '../src/logger';
+import { createLogStats, type LogStats } from '../src/logStats';
+import { createRedactor, type RedactionOptions } from '../src/redaction';
+import { isTraceSampled } from '../src/sampling';
+import { randomSpanId, randomTraceId } from '../src/w3cTraceContext';
+import { accessLogStep } from './accessLog';
+import { errorHandler, notFound } from './errorHandler';
+import { requestIdStep, type RequestIdOptions } from './requestId';
+import { outgoingTraceHeaders, traceContextStep, type TraceContextOptions } from './traceContext';
+
+export interface ObservabilityLoggerOptions {
+  /** Replace the default transport (batched JSON lines on `destination`). */
+  readonly transports?: readonly TransportStream[];
+  /** Where the default transport writes. Default `process.stdout`. */
+  readonly destination?: NodeJS.WritableStream;
+  readonly redaction?: RedactionOptions;
+  /** `target` of lines that do not name one. Default `app`. */
+  readonly target?: string;
+}
+
+export interface ObservabilityAccessLogOptions {
+  /** Path prefixes not logged. Default: `/health`, `/metrics`. */
+  readonly excludePaths?: readonly string[];
+}
+
+export interface ObservabilityOptions extends ConfigOverrides {
+  /** Variables to read settings from. Default `process.env`. */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
+  readonly logger?: ObservabilityLoggerOptions;
+  /** `false`: inbound `X-Request-Id` is ignored and none is echoed (an id is still made for the logs). */
+  readonly requestId?: RequestIdOptions | false;
+  /** `false`: `traceparent` is neither read nor answered (a trace id is still made for the logs). */
+  readonly traceContext?: TraceContextOptions | false;
+  readonly accessLog?: ObservabilityAccessLogOptions | false;
+  /** Mirror the request context into this cls-hooked namespace (opt-in, costly). */
+  readonly clsNamespace?: string;
+}
+
+export interface Observability {
+  readonly config: SightlineConfig;
+  /** Rejected configuration values, by variable; `/health/startup` reports them. */
+  readonly configErrors: readonly ConfigError[];
+  readonly logger: SightlineLogger;
+  /** The current request's context; `context.set(key, value)` adds a field to its later log lines. */
+  readonly context: ContextStore;
+  /** A snapshot of what logging dropped or contained. */
+  logStats(): Readonly<LogStats>;
+  /** requestId → traceContext → accessLog, as one middleware. */
+  middleware(): RequestHandler;
+  /** JSON error responses with the request id; mount after your routes. */
+  errorHandler(): ErrorRequestHandler;
+  /** JSON 404 for unmatched requests; mount after your routes, before `errorHandler()`. */
+  notFound(): RequestHandler;
+  /** `traceparent`, `tracestate` and `x-request-id` for a call onward; `{}` outside a request. */
+  outgoingHeaders(): Record<string, string>;
+  /** Writes out buffered log lines. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+const DEFAULT_EXCLUDED_PATHS = ['/health', '/metrics'];
+
+export function createObservability(options: ObservabilityOptions = {}): Observability {
+  const { environment = process.env, logger: loggerOptions = {}, clsNamespace, ...overrides } = options;
+  const { requestId: requestIdOptions = {}, traceContext: traceOptions = {}, accessLog: accessOptions = {} } = options;
+  const { config, errors: configErrors } = loadConfig(environment, pickOverrides(overrides));
+
+  const context = createContextStore();
+  const stats = createLogStats();
+  const { logger, flush } = createLogger({
+    identity: {
+      service: config.service,
+      version: config.version,
+      env: config.env,
+      defaultTarget: loggerOptions.target ?? 'app',
+    },
+    level: config.logLevel,
+    context,
+    redactor: createRedactor(loggerOptions.redaction),
+    stats,
+    transports: loggerOptions.transports,
+    destination: loggerOptions.destination,
+  });
+  for (const { variable, message } of configErrors) {
+    logger.warn('configuration value rejected, default used', { target: 'sightline', variable, reason: message });
+  }
+
+  let shutdownPromise: Promise<void> | undefined;
+
+  function middleware(): RequestHandler {
+    if (!config.enabled) {
+      return function sightlineDisabled(_req, _res, next) {
+        next();
+      };
+    }
+    const assignRequestId = requestIdStep(
+      requestIdOptions === false ? { trustInbound: false, echo: false } : requestIdOptions,
+    );
+    const continueTrace = traceOptions === false ? undefined : traceContextStep(traceOptions);
+    const observe =
+      accessOptions === false
+        ? undefined
+        : accessLogStep({ logger, stats, excludePaths: accessOptions.excludePaths ?? DEFAULT_EXCLUDED_PATHS });
+    const bridge = clsNamespace === undefined ? undefined : createClsBridge(clsNamespace);
+    const samplingRate = config.logSamplingRateInfo;
+
+    return function sightline(req, res, next) {
+      const requestContext = assignRequestId(req, res);
+      if (continueTrace === undefined) {
+        requestContext.traceId = randomTraceId();
+        requestContext.spanId = randomSpanId();
+      } else {
+        continueTrace(req, res, requestContext);
+      }
+      requestContext.sampled = isTraceSampled(requestContext.traceId, samplingRate);
+      observe?.(req, res, requestContext);
+      if (bridge === undefined) {
+        context.run(requestContext, next);
+      } else {
+        context.run(requestContext, () => bridge.run(requestContext, [req, res], next));
+      }
+    };
+  }
+
+  return {
+    config,
+    configErrors,
+    logger,
+    context,
+    logStats: () => ({ ...stats }),
+    middleware,
+    errorHandler: () => errorHandler({ logger }),
+    notFound,
+    outgoingHeaders() {
+      const current = context.get();
+      return current === undefined || current.traceId === '' ? {} : outgoingTraceHeaders(current);
+    },
+    shutdown() {
+      shutdownPromise ??= Promise.resolve().then(flush);
+      return shutdownPromise;
+    },
+  };
+}
+
+/** Only the config keys, and only those given: `undefined` must not mask the environment. */
+function pickOverrides(options: ConfigOverrides): ConfigOverrides {
+  const picked: Record<string, unknown> = {};
+  const keys: (keyof SightlineConfig)[] = [
+    'enabled',
+    'service',
+    'version',
+    'env',
+    'commit',
+    'logLevel',
+    'logSamplingRateInfo',
+    'metricsPublic',
+    'adminToken',
+    'tracingEnabled',
+  ];
+  for (const key of keys) {
+    if (options[key] !== undefined) picked[key] = options[key];
+  }
+  return picked as ConfigOverrides;
+}

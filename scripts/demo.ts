@@ -1,0 +1,61 @@
+import express from 'express';
+import { createObservability } from '../src/index';
+
+/**
+ * A small service wired with sightline, started by `npm start` until the reference
+ * gateway lands: try `curl -i localhost:8080/v1/items/42` and watch the JSON lines.
+ */
+const obs = createObservability({ service: 'sightline-demo', version: '0.1.0' });
+const app = express();
+app.disable('x-powered-by');
+app.use(obs.middleware());
+app.use(express.json({ limit: '1mb' }));
+
+app.get('/health', (_req, res) => {
+  res.json({ status: 'ok', version: obs.config.version });
+});
+
+app.get('/v1/items/:id', (req, res) => {
+  obs.context.set('item_id', req.params.id);
+  obs.logger.info('item looked up');
+  res.json({ id: req.params.id, name: `item ${req.params.id}` });
+});
+
+app.post('/v1/echo', (req, res) => {
+  res.json({ received: req.body as unknown });
+});
+
+app.get('/v1/stream', (_req, res) => {
+  res.setHeader('content-type', 'text/event-stream');
+  let sent = 0;
+  const timer = setInterval(() => {
+    sent += 1;
+    res.write(`data: ${JSON.stringify({ n: sent })}\n\n`);
+    if (sent === 5) {
+      clearInterval(timer);
+      res.end('data: [DONE]\n\n');
+    }
+  }, 200);
+  res.on('close', () => clearInterval(timer));
+});
+
+app.get('/v1/fail', () => {
+  throw new Error('demo failure');
+});
+
+app.use(obs.notFound());
+app.use(obs.errorHandler());
+
+const port = Number(process.env.PORT ?? 8080);
+const server = app.listen(port, () => {
+  obs.logger.info('demo listening', { port });
+});
+
+function stop(signal: NodeJS.Signals): void {
+  obs.logger.info('shutting down', { signal });
+  server.close(() => {
+    void obs.shutdown().then(() => process.exit(0));
+  });
+}
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);

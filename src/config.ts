@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { LOG_LEVEL_NAMES, type LogLevel } from './logLevels';
+
+export interface SightlineConfig {
+  readonly enabled: boolean;
+  readonly service: string;
+  readonly version: string;
+  readonly env: string;
+  readonly commit: string | undefined;
+  readonly logLevel: LogLevel;
+  readonly logSamplingRateInfo: number;
+  readonly metricsPublic: boolean;
+  readonly adminToken: string | undefined;
+  readonly tracingEnabled: boolean;
+}
+
+/** One configuration problem, named by the environment variable that caused it. */
+export interface ConfigError {
+  readonly variable: string;
+  readonly message: string;
+}
+
+export interface LoadedConfig {
+  readonly config: SightlineConfig;
+  readonly errors: readonly ConfigError[];
+}
+
+/** Values given in code win over the environment. */
+export type ConfigOverrides = Partial<SightlineConfig>;
+
+export const ADMIN_TOKEN_MIN_LENGTH = 16;
+
+const booleanVar = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(
+    z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], {
+      error: (issue) => `expected true or false, got ${JSON.stringify(issue.input)}`,
+    }),
+  )
+  .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on');
+
+const nonEmpty = z.string().trim().min(1, { error: 'must not be empty' });
+
+const VARIABLES = {
+  OBS_ENABLED: booleanVar,
+  OBS_METRICS_PUBLIC: booleanVar,
+  OBS_TRACING_ENABLED: booleanVar,
+  LOG_LEVEL: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(
+      z.enum(LOG_LEVEL_NAMES, {
+        error: (issue) => `expected one of ${LOG_LEVEL_NAMES.join(', ')}, got ${JSON.stringify(issue.input)}`,
+      }),
+    ),
+  LOG_SAMPLING_RATE_INFO: z
+    .string()
+    .trim()
+    .refine((v) => v !== '' && Number.isFinite(Number(v)) && Number(v) >= 0 && Number(v) <= 1, {
+      error: (issue) => `expected a number between 0 and 1, got ${JSON.stringify(issue.input)}`,
+    })
+    .transform(Number),
+  // The token's value is never echoed in an error.
+  OBS_ADMIN_TOKEN: z.string().min(ADMIN_TOKEN_MIN_LENGTH, {
+    error: `must be at least ${ADMIN_TOKEN_MIN_LENGTH} characters`,
+  }),
+  ADMIN_SECRET: z.string().min(ADMIN_TOKEN_MIN_LENGTH, {
+    error: `must be at least ${ADMIN_TOKEN_MIN_LENGTH} characters`,
+  }),
+  OTEL_SERVICE_NAME: nonEmpty,
+  SERVICE_VERSION: nonEmpty,
+  APP_ENV: nonEmpty,
+  NODE_ENV: nonEmpty,
+  GIT_COMMIT: nonEmpty,
+} as const;
+
+type VariableName = keyof typeof VARIABLES;
+type Parsed = { [K in VariableName]?: z.output<(typeof VARIABLES)[K]> };
+
+export const CONFIG_DEFAULTS: SightlineConfig = Object.freeze({
+  enabled: true,
+  service: 'unknown_service',
+  version: '0.0.0',
+  env: 'development',
+  commit: undefined,
+  logLevel: 'info',
+  logSamplingRateInfo: 1,
+  metricsPublic: false,
+  adminToken: undefined,
+  tracingEnabled: false,
+});
+
+/**
+ * Reads sightline's settings from an environment. An invalid value is reported in
+ * `errors` (and the default is used in its place) so that a health probe can name it;
+ * it is never silently accepted.
+ */
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  overrides: ConfigOverrides = {},
+): LoadedConfig {
+  assertValidOverrides(overrides);
+  const parsed: Parsed = {};
+  const errors: ConfigError[] = [];
+  for (const name of Object.keys(VARIABLES) as VariableName[]) {
+    const raw = env[name];
+    if (raw === undefined) continue;
+    const result = VARIABLES[name].safeParse(raw);
+    if (result.success) {
+      (parsed as Record<string, unknown>)[name] = result.data;
+    } else {
+      errors.push({ variable: name, message: result.error.issues.map((i) => i.message).join('; ') });
+    }
+  }
+
+  const config: SightlineConfig = {
+    enabled: overrides.enabled ?? parsed.OBS_ENABLED ?? CONFIG_DEFAULTS.enabled,
+    service: overrides.service ?? parsed.OTEL_SERVICE_NAME ?? CONFIG_DEFAULTS.service,
+    version: overrides.version ?? parsed.SERVICE_VERSION ?? CONFIG_DEFAULTS.version,
+    env: overrides.env ?? parsed.APP_ENV ?? parsed.NODE_ENV ?? CONFIG_DEFAULTS.env,
+    commit: overrides.commit ?? parsed.GIT_COMMIT ?? CONFIG_DEFAULTS.commit,
+    logLevel: overrides.logLevel ?? parsed.LOG_LEVEL ?? CONFIG_DEFAULTS.logLevel,
+    logSamplingRateInfo:
+      overrides.logSamplingRateInfo ?? parsed.LOG_SAMPLING_RATE_INFO ?? CONFIG_DEFAULTS.logSamplingRateInfo,
+    metricsPublic: overrides.metricsPublic ?? parsed.OBS_METRICS_PUBLIC ?? CONFIG_DEFAULTS.metricsPublic,
+    adminToken: overrides.adminToken ?? parsed.OBS_ADMIN_TOKEN ?? parsed.ADMIN_SECRET ?? CONFIG_DEFAULTS.adminToken,
+    tracingEnabled: overrides.tracingEnabled ?? parsed.OBS_TRACING_ENABLED ?? CONFIG_DEFAULTS.tracingEnabled,
+  };
+  return { config: Object.freeze(config), errors: Object.freeze(errors) };
+}
+
+/** Values given in code are a programmer's choice: a bad one throws at construction. */
+function assertValidOverrides(overrides: ConfigOverrides): void {
+  const rate = overrides.logSamplingRateInfo;
+  if (rate !== undefined && !(rate >= 0 && rate <= 1)) {
+    throw new TypeError(`sightline: logSamplingRateInfo must be a number between 0 and 1, got ${rate}`);
+  }
+  const level = overrides.logLevel;
+  if (level !== undefined && !LOG_LEVEL_NAMES.includes(level)) {
+    throw new TypeError(
+      `sightline: logLevel must be one of ${LOG_LEVEL_NAMES.join(', ')}, got ${JSON.stringify(level)}`,
+    );
+  }
+}

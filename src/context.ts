@@ -1,0 +1,51 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** What sightline knows about the request being served. One object per request, mutated in place. */
+export interface RequestContext {
+  readonly requestId: string;
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+  tracestate: string | undefined;
+  /** The log-sampling decision for this request: when false, lines at info and below are dropped. */
+  sampled: boolean;
+  /** Route template (`/v1/items/:id`) once the router has matched one. */
+  route: string | undefined;
+  /** Fields a handler added with `context.set()`; written on every later log line of the request. */
+  readonly fields: Record<string, unknown>;
+}
+
+export interface ContextStore {
+  /** Runs `fn` with `context` as the current request context. */
+  run<T>(context: RequestContext, fn: () => T): T;
+  /** The current request context, or undefined outside a request. */
+  get(): RequestContext | undefined;
+  /** Adds a field to every later log line of the current request. A no-op outside a request. */
+  set(key: string, value: unknown): void;
+}
+
+export function createRequestContext(requestId: string): RequestContext {
+  return {
+    requestId,
+    traceId: '',
+    spanId: '',
+    traceFlags: 0,
+    tracestate: undefined,
+    sampled: true,
+    route: undefined,
+    fields: {},
+  };
+}
+
+/** Each store has its own AsyncLocalStorage: two sightline instances never see each other's requests. */
+export function createContextStore(): ContextStore {
+  const storage = new AsyncLocalStorage<RequestContext>();
+  return {
+    run: (context, fn) => storage.run(context, fn),
+    get: () => storage.getStore(),
+    set(key, value) {
+      const context = storage.getStore();
+      if (context !== undefined) context.fields[key] = value;
+    },
+  };
+}

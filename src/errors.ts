@@ -1,0 +1,32 @@
+/**
+ * Every error sightline answers with, by stable code. Codes are greppable and never
+ * change meaning; messages are safe to show a client.
+ */
+export const ERROR_CATALOGUE = {
+  SIGHTLINE_ERR_MALFORMED_JSON: { status: 400, message: 'Request body is not valid JSON' },
+  SIGHTLINE_ERR_BAD_REQUEST: { status: 400, message: 'Bad request' },
+  SIGHTLINE_ERR_UNAUTHORIZED: { status: 401, message: 'Missing or invalid credentials' },
+  SIGHTLINE_ERR_FORBIDDEN: { status: 403, message: 'Forbidden' },
+  SIGHTLINE_ERR_NOT_FOUND: { status: 404, message: 'No route matches this request' },
+  SIGHTLINE_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  SIGHTLINE_ERR_BODY_TOO_LARGE: { status: 413, message: 'Request body is too large' },
+  SIGHTLINE_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type or encoding' },
+  SIGHTLINE_ERR_CLIENT: { status: 400, message: 'The request could not be processed' },
+  SIGHTLINE_ERR_INTERNAL: { status: 500, message: 'Internal server error' },
+  SIGHTLINE_ERR_UNAVAILABLE: { status: 503, message: 'Service unavailable' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  readonly error: {
+    readonly code: ErrorCode;
+    readonly message: string;
+    readonly request_id: string | undefined;
+  };
+}
+
+export function errorBody(code: ErrorCode, requestId: string | undefined, message?: string): ErrorBody {
+  return { error: { code, message: message ?? ERROR_CATALOGUE[code].message, request_id: requestId } };
+}

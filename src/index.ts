@@ -1,0 +1,43 @@
+export { createObservability } from '../middleware/createObservability';
+export type {
+  Observability,
+  ObservabilityOptions,
+  ObservabilityLoggerOptions,
+  ObservabilityAccessLogOptions,
+} from '../middleware/createObservability';
+export { requestId, requestIdStep } from '../middleware/requestId';
+export type { RequestIdOptions } from '../middleware/requestId';
+export { traceContext, traceContextStep, outgoingTraceHeaders } from '../middleware/traceContext';
+export type { TraceContextOptions } from '../middleware/traceContext';
+export { accessLog, accessLogStep } from '../middleware/accessLog';
+export type { AccessLogOptions, RequestOutcome } from '../middleware/accessLog';
+export { errorHandler, notFound } from '../middleware/errorHandler';
+export type { ErrorHandlerOptions } from '../middleware/errorHandler';
+export { requestContextOf } from '../middleware/requestState';
+
+export { loadConfig, CONFIG_DEFAULTS } from './config';
+export type { SightlineConfig, ConfigError, ConfigOverrides, LoadedConfig } from './config';
+export { createContextStore } from './context';
+export type { ContextStore, RequestContext } from './context';
+export { createLogger } from './logger';
+export type { SightlineLogger, LoggerOptions } from './logger';
+export { BatchedStreamTransport } from './batchedStreamTransport';
+export type { BatchedStreamTransportOptions } from './batchedStreamTransport';
+export { LOG_LEVELS } from './logLevels';
+export type { LogLevel } from './logLevels';
+export type { LogStats } from './logStats';
+export { createRedactor } from './redaction';
+export type { Redactor, RedactionOptions } from './redaction';
+export { isTraceSampled } from './sampling';
+export { ERROR_CATALOGUE, errorBody } from './errors';
+export type { ErrorCode, ErrorBody } from './errors';
+export { isValidRequestId } from './requestId';
+export {
+  parseTraceparent,
+  formatTraceparent,
+  parseTracestate,
+  randomTraceId,
+  randomSpanId,
+  TRACE_FLAG_SAMPLED,
+} from './w3cTraceContext';
+export type { TraceParent } from './w3cTraceContext';

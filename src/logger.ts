@@ -1,0 +1,92 @@
+import winston from 'winston';
+import type TransportStream from 'winston-transport';
+import { BatchedStreamTransport } from './batchedStreamTransport';
+import type { ContextStore } from './context';
+import { createLineFormat, type LineIdentity } from './logFormat';
+import { LOG_LEVELS, type LogLevel } from './logLevels';
+import type { LogStats } from './logStats';
+import type { Redactor } from './redaction';
+
+export type SightlineLogger = winston.Logger & { fatal: winston.LeveledLogMethod };
+
+export interface LoggerOptions {
+  readonly identity: LineIdentity;
+  readonly level: LogLevel;
+  readonly context: ContextStore;
+  readonly redactor: Redactor;
+  readonly stats: LogStats;
+  /** Where lines go; default: one batched JSON stream to `destination`. */
+  readonly transports?: readonly TransportStream[];
+  /** Destination of the default transport; default `process.stdout`. */
+  readonly destination?: NodeJS.WritableStream;
+}
+
+export interface LoggerHandle {
+  readonly logger: SightlineLogger;
+  /** Writes every buffered line now. */
+  flush(): void;
+}
+
+/**
+ * A winston logger whose format does all the work (context, redaction, sampling, one
+ * `JSON.stringify`) and whose transports can fail without the caller noticing: a
+ * transport that throws or emits `error` is counted and kept attached.
+ */
+export function createLogger(options: LoggerOptions): LoggerHandle {
+  const { identity, level, context, redactor, stats } = options;
+  const countError = (): void => {
+    stats.transportErrors += 1;
+  };
+  const transports = options.transports ?? [
+    new BatchedStreamTransport({ stream: options.destination ?? process.stdout, onError: countError }),
+  ];
+
+  const logger = winston.createLogger({
+    levels: LOG_LEVELS,
+    level,
+    format: createLineFormat({ identity, context, redactor, stats }),
+    transports: transports.map((transport) => containTransport(transport, countError)),
+    exitOnError: false,
+  }) as SightlineLogger;
+
+  // winston re-emits a transport's `error` on the logger (and re-attaches the transport);
+  // without a listener that would crash the process.
+  logger.on('error', countError);
+  const add = logger.add.bind(logger);
+  logger.add = (transport: TransportStream) => add(containTransport(transport, countError));
+
+  return {
+    logger,
+    flush() {
+      for (const transport of logger.transports) {
+        if (transport instanceof BatchedStreamTransport) transport.flush();
+      }
+    },
+  };
+}
+
+/** Makes a transport's synchronous throw a counted, contained failure instead of the caller's exception. */
+function containTransport(transport: TransportStream, onError: () => void): TransportStream {
+  const log = transport.log;
+  if (transport instanceof BatchedStreamTransport) return transport;
+  if (typeof log !== 'function' || (log as { contained?: boolean }).contained) return transport;
+  const contained = function containedLog(this: TransportStream, info: unknown, next: () => void): unknown {
+    // The stream stalls for good if `next` is never called, and errors if called twice.
+    let done = false;
+    const nextOnce = (): void => {
+      if (done) return;
+      done = true;
+      next();
+    };
+    try {
+      return log.call(this, info, nextOnce);
+    } catch {
+      onError();
+      nextOnce();
+      return undefined;
+    }
+  };
+  (contained as { contained?: boolean }).contained = true;
+  transport.log = contained;
+  return transport;
+}

@@ -1,0 +1,49 @@
+import TransportStream from 'winston-transport';
+import { parseTraceparent, type TraceParent } from '../w3cTraceContext';
+
+const MESSAGE = Symbol.for('message');
+
+export type LogLine = Record<string, unknown> & {
+  timestamp: string;
+  level: string;
+  message: string;
+};
+
+/** An in-memory winston transport holding every formatted line, parsed. */
+export class LogCapture extends TransportStream {
+  readonly lines: LogLine[] = [];
+
+  override log(info: Record<string | symbol, unknown>, next: () => void): void {
+    this.lines.push(JSON.parse(String(info[MESSAGE])) as LogLine);
+    next();
+  }
+
+  /** Lines whose `message` equals `message`, optionally only those of one request. */
+  find(message: string, requestId?: string): LogLine[] {
+    return this.lines.filter(
+      (line) => line.message === message && (requestId === undefined || line.request_id === requestId),
+    );
+  }
+
+  clear(): void {
+    this.lines.length = 0;
+  }
+}
+
+/**
+ * Captures an instance's log lines for assertions:
+ * `const logs = captureLogs(); createObservability({ logger: { transports: [logs] } })`.
+ */
+export function captureLogs(): LogCapture {
+  return new LogCapture();
+}
+
+/** Parses a `traceparent` value or throws with the reason, for `expect`-style assertions. */
+export function assertTraceparent(value: unknown): TraceParent {
+  if (typeof value !== 'string') {
+    throw new Error(`expected a traceparent header, got ${JSON.stringify(value)}`);
+  }
+  const parsed = parseTraceparent(value);
+  if (parsed === null) throw new Error(`not a valid W3C traceparent: ${JSON.stringify(value)}`);
+  return parsed;
+}

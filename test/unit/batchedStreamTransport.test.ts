@@ -1,0 +1,100 @@
+import { PassThrough, Writable } from 'node:stream';
+import { BatchedStreamTransport } from '../../src/batchedStreamTransport';
+
+const MESSAGE = Symbol.for('message');
+const LEVEL = Symbol.for('level');
+
+function info(level: string, line: string): Record<string | symbol, unknown> {
+  return { level, message: line, [LEVEL]: level, [MESSAGE]: line };
+}
+
+function recordingStream(): { stream: Writable; writes: string[] } {
+  const writes: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      writes.push(chunk.toString());
+      callback();
+    },
+  });
+  return { stream, writes };
+}
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('BatchedStreamTransport', () => {
+  it('writes lines logged in one tick with a single write on the next', async () => {
+    const { stream, writes } = recordingStream();
+    const transport = new BatchedStreamTransport({ stream });
+    transport.log(info('info', 'a'), () => undefined);
+    transport.log(info('info', 'b'), () => undefined);
+    transport.log(info('debug', 'c'), () => undefined);
+    expect(writes).toEqual([]);
+    await nextTurn();
+    expect(writes).toEqual(['a\nb\nc\n']);
+  });
+
+  it('writes error and fatal lines at once, after what was buffered before them', () => {
+    const { stream, writes } = recordingStream();
+    const transport = new BatchedStreamTransport({ stream });
+    transport.log(info('info', 'before'), () => undefined);
+    transport.log(info('error', 'boom'), () => undefined);
+    expect(writes).toEqual(['before\nboom\n']);
+    transport.log(info('fatal', 'dead'), () => undefined);
+    expect(writes).toEqual(['before\nboom\n', 'dead\n']);
+  });
+
+  it('forces a write when maxBufferedLines is reached', () => {
+    const { stream, writes } = recordingStream();
+    const transport = new BatchedStreamTransport({ stream, maxBufferedLines: 2 });
+    transport.log(info('info', '1'), () => undefined);
+    expect(writes).toEqual([]);
+    transport.log(info('info', '2'), () => undefined);
+    expect(writes).toEqual(['1\n2\n']);
+  });
+
+  it('flushes on demand and is idle afterwards', async () => {
+    const { stream, writes } = recordingStream();
+    const transport = new BatchedStreamTransport({ stream });
+    transport.log(info('info', 'x'), () => undefined);
+    transport.flush();
+    expect(writes).toEqual(['x\n']);
+    await nextTurn();
+    expect(writes).toEqual(['x\n']);
+  });
+
+  it('holds an exit listener only while lines are pending', async () => {
+    const before = process.listenerCount('exit');
+    const transport = new BatchedStreamTransport({ stream: new PassThrough() });
+    transport.log(info('info', 'x'), () => undefined);
+    expect(process.listenerCount('exit')).toBe(before + 1);
+    await nextTurn();
+    expect(process.listenerCount('exit')).toBe(before);
+  });
+
+  it('counts a stream that throws or errors instead of throwing', async () => {
+    const errors: unknown[] = [];
+    const throwing = new Writable({ write: () => undefined });
+    throwing.write = () => {
+      throw new Error('disk full');
+    };
+    const transport = new BatchedStreamTransport({ stream: throwing, onError: (e) => errors.push(e) });
+    expect(() => transport.log(info('error', 'x'), () => undefined)).not.toThrow();
+    expect(errors).toHaveLength(1);
+
+    const failing = new Writable({
+      write(_chunk, _encoding, callback) {
+        callback(new Error('EPIPE'));
+      },
+    });
+    const second = new BatchedStreamTransport({ stream: failing, onError: (e) => errors.push(e) });
+    second.log(info('error', 'y'), () => undefined);
+    await nextTurn();
+    expect(errors).toHaveLength(2);
+  });
+
+  it('rejects a nonsensical buffer bound at construction', () => {
+    expect(() => new BatchedStreamTransport({ stream: new PassThrough(), maxBufferedLines: 0 })).toThrow(
+      /maxBufferedLines must be a positive integer, got 0/,
+    );
+  });
+});

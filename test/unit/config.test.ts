@@ -1,0 +1,90 @@
+import { CONFIG_DEFAULTS, loadConfig } from '../../src/config';
+
+describe('loadConfig', () => {
+  it('uses the defaults for an empty environment, with no errors', () => {
+    const { config, errors } = loadConfig({});
+    expect(config).toEqual(CONFIG_DEFAULTS);
+    expect(errors).toEqual([]);
+  });
+
+  it('reads every documented variable', () => {
+    const { config, errors } = loadConfig({
+      OBS_ENABLED: 'false',
+      LOG_LEVEL: 'debug',
+      LOG_SAMPLING_RATE_INFO: '0.25',
+      OBS_METRICS_PUBLIC: 'true',
+      OBS_ADMIN_TOKEN: 'a-long-enough-admin-token',
+      OBS_TRACING_ENABLED: 'yes',
+      OTEL_SERVICE_NAME: 'gateway',
+      SERVICE_VERSION: '1.4.0',
+      APP_ENV: 'staging',
+      GIT_COMMIT: 'abc1234',
+    });
+    expect(errors).toEqual([]);
+    expect(config).toEqual({
+      enabled: false,
+      logLevel: 'debug',
+      logSamplingRateInfo: 0.25,
+      metricsPublic: true,
+      adminToken: 'a-long-enough-admin-token',
+      tracingEnabled: true,
+      service: 'gateway',
+      version: '1.4.0',
+      env: 'staging',
+      commit: 'abc1234',
+    });
+  });
+
+  it('accepts ADMIN_SECRET as an alias of OBS_ADMIN_TOKEN, the latter winning', () => {
+    expect(loadConfig({ ADMIN_SECRET: 'sibling-service-secret' }).config.adminToken).toBe('sibling-service-secret');
+    expect(
+      loadConfig({ ADMIN_SECRET: 'sibling-service-secret', OBS_ADMIN_TOKEN: 'the-primary-admin-token' }).config
+        .adminToken,
+    ).toBe('the-primary-admin-token');
+  });
+
+  it('falls back from APP_ENV to NODE_ENV', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).config.env).toBe('production');
+    expect(loadConfig({ NODE_ENV: 'production', APP_ENV: 'canary' }).config.env).toBe('canary');
+  });
+
+  it.each([
+    ['OBS_ENABLED', 'maybe', /expected true or false, got "maybe"/],
+    ['OBS_METRICS_PUBLIC', '2', /expected true or false/],
+    ['OBS_TRACING_ENABLED', '', /expected true or false/],
+    ['LOG_LEVEL', 'loud', /expected one of fatal, error, warn, info/],
+    ['LOG_SAMPLING_RATE_INFO', '1.5', /between 0 and 1, got "1.5"/],
+    ['LOG_SAMPLING_RATE_INFO', '-0.1', /between 0 and 1/],
+    ['LOG_SAMPLING_RATE_INFO', 'half', /between 0 and 1/],
+    ['LOG_SAMPLING_RATE_INFO', '', /between 0 and 1/],
+    ['OTEL_SERVICE_NAME', '   ', /must not be empty/],
+    ['OBS_ADMIN_TOKEN', 'short', /at least 16 characters/],
+  ])('reports %s=%j by name and reason instead of accepting it', (variable, value, reason) => {
+    const { config, errors } = loadConfig({ [variable]: value });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.variable).toBe(variable);
+    expect(errors[0]?.message).toMatch(reason);
+    expect(config).toEqual(CONFIG_DEFAULTS);
+  });
+
+  it('collects every invalid variable, not just the first', () => {
+    const { errors } = loadConfig({ OBS_ENABLED: 'x', LOG_LEVEL: 'y', LOG_SAMPLING_RATE_INFO: 'z' });
+    expect(errors.map((e) => e.variable).sort()).toEqual(['LOG_LEVEL', 'LOG_SAMPLING_RATE_INFO', 'OBS_ENABLED']);
+  });
+
+  it('never echoes the admin token in an error', () => {
+    const { errors } = loadConfig({ OBS_ADMIN_TOKEN: 'tiny-secret' });
+    expect(JSON.stringify(errors)).not.toContain('tiny-secret');
+  });
+
+  it('lets values given in code win over the environment', () => {
+    const { config } = loadConfig({ OTEL_SERVICE_NAME: 'from-env', LOG_LEVEL: 'debug' }, { service: 'from-code' });
+    expect(config.service).toBe('from-code');
+    expect(config.logLevel).toBe('debug');
+  });
+
+  it('throws at construction for an invalid value given in code', () => {
+    expect(() => loadConfig({}, { logSamplingRateInfo: 2 })).toThrow(/logSamplingRateInfo must be a number between 0 and 1, got 2/);
+    expect(() => loadConfig({}, { logLevel: 'loud' as never })).toThrow(/logLevel must be one of/);
+  });
+});
