@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { RequestHandler } from 'express';
-import type { RequestContext } from '../src/context';
+import { LINE_CONTEXT, type RequestContext } from '../src/context';
 import { LOG_LEVELS } from '../src/logLevels';
 import type { LogStats } from '../src/logStats';
 import type { SightlineLogger } from '../src/logger';
@@ -22,7 +22,6 @@ export interface AccessLogOptions {
 export type AccessLogStep = (req: IncomingMessage, res: ServerResponse, context: RequestContext) => void;
 
 type Chunk = string | Uint8Array;
-type WriteCallback = (error?: Error | null) => void;
 
 const UNMATCHED_ROUTE = 'unmatched';
 
@@ -74,6 +73,7 @@ export function accessLogStep(options: AccessLogOptions): AccessLogStep {
       logger.log({
         level: 'info',
         message: 'request started',
+        [LINE_CONTEXT]: context,
         target,
         method: req.method,
         url,
@@ -101,6 +101,7 @@ export function accessLogStep(options: AccessLogOptions): AccessLogStep {
       logger.log({
         level,
         message: 'request completed',
+        [LINE_CONTEXT]: context,
         target,
         method: req.method,
         // A request whose started line was sampled away still says where it went.

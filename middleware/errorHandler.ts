@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ERROR_CATALOGUE, errorBody, type ErrorCode } from '../src/errors';
 import type { SightlineLogger } from '../src/logger';
-import { existingRequestContext } from './requestState';
+import { requestIdOf } from './requestState';
 
 export interface ErrorHandlerOptions {
   readonly logger: SightlineLogger;
@@ -45,7 +45,7 @@ export function errorHandler(options: ErrorHandlerOptions): ErrorRequestHandler 
   const { logger } = options;
   return function sightlineErrorHandler(error: unknown, req, res, next) {
     const { status, code, message } = classify(error);
-    const requestId = existingRequestContext(req)?.requestId ?? req.id;
+    const requestId = requestIdOf(req);
     if (status >= 500) {
       logger.error('request failed', { target: 'http', code, status, error });
     } else {
@@ -63,7 +63,7 @@ export function errorHandler(options: ErrorHandlerOptions): ErrorRequestHandler 
 /** A JSON 404 for requests no route matched, in the same shape as every other error. */
 export function notFound(): RequestHandler {
   return function sightlineNotFound(req, res) {
-    const requestId = existingRequestContext(req)?.requestId ?? req.id;
+    const requestId = requestIdOf(req);
     const path = (req.path ?? '/').slice(0, 200);
     res.status(404).json(errorBody('SIGHTLINE_ERR_NOT_FOUND', requestId, `No route matches ${req.method} ${path}`));
   };

@@ -2,13 +2,6 @@ import type { IncomingMessage } from 'node:http';
 import { createRequestContext, type RequestContext } from '../src/context';
 import { newRequestId } from '../src/requestId';
 
-declare module 'express-serve-static-core' {
-  interface Request {
-    /** The request id sightline assigned (validated inbound `X-Request-Id` or a new UUID). */
-    id?: string;
-  }
-}
-
 const kContext = Symbol('sightline.requestContext');
 
 type WithContext = IncomingMessage & { [kContext]?: RequestContext; id?: string };
@@ -27,4 +20,13 @@ export function attachRequestContext(req: IncomingMessage, context: RequestConte
 
 export function existingRequestContext(req: IncomingMessage): RequestContext | undefined {
   return (req as WithContext)[kContext];
+}
+
+/**
+ * The id sightline assigned to the request, or undefined when none of its middlewares ran.
+ * (`req.id` holds it too, the name other Express loggers use; it is left untyped here so
+ * that it never clashes with their declarations.)
+ */
+export function requestIdOf(req: IncomingMessage): string | undefined {
+  return existingRequestContext(req)?.requestId;
 }

@@ -15,6 +15,12 @@ export interface RequestContext {
   readonly fields: Record<string, unknown>;
 }
 
+/**
+ * Key of a log line's own request context, for lines written where the request's
+ * AsyncLocalStorage scope is not active (before it is entered, or from `finish`/`close`).
+ */
+export const LINE_CONTEXT = Symbol('sightline.lineContext');
+
 export interface ContextStore {
   /** Runs `fn` with `context` as the current request context. */
   run<T>(context: RequestContext, fn: () => T): T;

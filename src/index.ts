@@ -13,7 +13,7 @@ export { accessLog, accessLogStep } from '../middleware/accessLog';
 export type { AccessLogOptions, RequestOutcome } from '../middleware/accessLog';
 export { errorHandler, notFound } from '../middleware/errorHandler';
 export type { ErrorHandlerOptions } from '../middleware/errorHandler';
-export { requestContextOf } from '../middleware/requestState';
+export { requestContextOf, requestIdOf } from '../middleware/requestState';
 
 export { loadConfig, CONFIG_DEFAULTS } from './config';
 export type { SightlineConfig, ConfigError, ConfigOverrides, LoadedConfig } from './config';

@@ -1,4 +1,4 @@
-import type { ContextStore } from './context';
+import { LINE_CONTEXT, type ContextStore, type RequestContext } from './context';
 import { isSampledLevel } from './logLevels';
 import type { LogStats } from './logStats';
 import type { Redactor } from './redaction';
@@ -31,7 +31,7 @@ export function createLineFormat({ identity, context, redactor, stats }: LineFor
   const { service, version, env, defaultTarget } = identity;
 
   function transform(info: Info): Info | false {
-    const request = context.get();
+    const request = (info[LINE_CONTEXT] as RequestContext | undefined) ?? context.get();
     if (request !== undefined && !request.sampled && isSampledLevel(info.level)) {
       stats.droppedBySampling += 1;
       return false;

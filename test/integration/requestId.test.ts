@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import request from 'supertest';
+import { requestIdOf } from '../../src/index';
 import { listen, observedApp, completedLine } from '../support/observedApp';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -8,7 +9,7 @@ function app() {
   return observedApp((a, obs) => {
     a.get('/v1/whoami', (req, res) => {
       obs.logger.info('handler ran');
-      res.json({ id: req.id, context: obs.context.get()?.requestId });
+      res.json({ id: requestIdOf(req), context: obs.context.get()?.requestId });
     });
   });
 }
