@@ -39,34 +39,27 @@ export function accessLogStep(options: AccessLogOptions): AccessLogStep {
     if (isExcluded(url)) return;
     const startedAt = performance.now();
     const contentLength = req.headers['content-length'];
-    let bytesIn = contentLength === undefined ? 0 : Number(contentLength) || 0;
-    let bytesOut = 0;
+    const counts: ByteCounts = {
+      bytesIn: contentLength === undefined ? 0 : Number(contentLength) || 0,
+      bytesOut: 0,
+      write: res.write,
+      end: res.end,
+      push: req.push,
+    };
     let finished = false;
 
+    // The wrappers and the route accessor are shared functions reading state from Symbols:
+    // per-request closures here would give every request object a hidden class of its own.
+    (res as CountedResponse)[kCounts] = counts;
+    res.write = countingWrite;
+    res.end = countingEnd;
     if (contentLength === undefined && req.headers['transfer-encoding'] !== undefined) {
       // A chunked body has no length up front: count what the parser hands over.
-      const push = req.push;
-      req.push = function countingPush(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding) {
-        if (chunk !== null && chunk !== undefined) bytesIn += byteLength(chunk as Chunk, encoding);
-        return push.call(this, chunk, encoding);
-      };
+      (req as CountedRequest)[kCounts] = counts;
+      req.push = countingPush;
     }
-
-    captureRouteTemplate(req, context);
-
-    const write = res.write;
-    const end = res.end;
-    res.write = function countingWrite(this: ServerResponse, chunk: Chunk, ...rest: unknown[]) {
-      if (!this.destroyed && chunk !== undefined && chunk !== null) bytesOut += byteLength(chunk, rest[0]);
-      return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-    } as ServerResponse['write'];
-    res.end = function countingEnd(this: ServerResponse, ...args: unknown[]) {
-      const chunk = args[0];
-      if (!this.destroyed && !this.writableEnded && (typeof chunk === 'string' || chunk instanceof Uint8Array)) {
-        bytesOut += byteLength(chunk, args[1]);
-      }
-      return (end as (...a: unknown[]) => ServerResponse).apply(this, args);
-    } as ServerResponse['end'];
+    (req as CountedRequest)[kRouteContext] = context;
+    Object.defineProperty(req, 'route', ROUTE_ACCESSOR);
 
     const wroteStarted = context.sampled && isInfoEnabled(logger);
     if (wroteStarted) {
@@ -77,7 +70,7 @@ export function accessLogStep(options: AccessLogOptions): AccessLogStep {
         target,
         method: req.method,
         url,
-        bytes_in: bytesIn,
+        bytes_in: counts.bytesIn,
         user_agent: req.headers['user-agent'],
         remote_addr: req.socket.remoteAddress,
       });
@@ -109,8 +102,8 @@ export function accessLogStep(options: AccessLogOptions): AccessLogStep {
         route: context.route ?? UNMATCHED_ROUTE,
         status,
         latency_ms: Math.round((performance.now() - startedAt) * 1000) / 1000,
-        bytes_in: bytesIn,
-        bytes_out: bytesOut,
+        bytes_in: counts.bytesIn,
+        bytes_out: counts.bytesOut,
         outcome,
       });
     };
@@ -127,26 +120,66 @@ export function accessLog(options: AccessLogOptions): RequestHandler {
   };
 }
 
+const kCounts = Symbol('sightline.byteCounts');
+const kRoute = Symbol('sightline.route');
+const kRouteContext = Symbol('sightline.routeContext');
+
+interface ByteCounts {
+  bytesIn: number;
+  bytesOut: number;
+  readonly write: ServerResponse['write'];
+  readonly end: ServerResponse['end'];
+  readonly push: IncomingMessage['push'];
+}
+
+type CountedResponse = ServerResponse & { [kCounts]: ByteCounts };
+type CountedRequest = IncomingMessage & {
+  [kCounts]?: ByteCounts;
+  [kRoute]?: unknown;
+  [kRouteContext]?: RequestContext;
+  baseUrl?: string;
+};
+
+const countingWrite = function countingWrite(this: CountedResponse, chunk: Chunk, ...rest: unknown[]) {
+  const counts = this[kCounts];
+  if (!this.destroyed && chunk !== undefined && chunk !== null) counts.bytesOut += byteLength(chunk, rest[0]);
+  return (counts.write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+} as ServerResponse['write'];
+
+const countingEnd = function countingEnd(this: CountedResponse, ...args: unknown[]) {
+  const counts = this[kCounts];
+  const chunk = args[0];
+  if (!this.destroyed && !this.writableEnded && (typeof chunk === 'string' || chunk instanceof Uint8Array)) {
+    counts.bytesOut += byteLength(chunk, args[1]);
+  }
+  return (counts.end as (...a: unknown[]) => ServerResponse).apply(this, args);
+} as ServerResponse['end'];
+
+const countingPush = function countingPush(this: CountedRequest, chunk: unknown, encoding?: BufferEncoding) {
+  const counts = this[kCounts] as ByteCounts;
+  if (chunk !== null && chunk !== undefined) counts.bytesIn += byteLength(chunk as Chunk, encoding);
+  return counts.push.call(this, chunk, encoding);
+};
+
 /**
  * Records the route template (mount path + route path, e.g. `/v1/items/:id`) at the moment
  * the router picks the route: later, when the response ends or an error handler runs,
  * `req.baseUrl` may already have been unwound to a parent router's.
  */
-function captureRouteTemplate(req: IncomingMessage, context: RequestContext): void {
-  let route: unknown;
-  Object.defineProperty(req, 'route', {
-    configurable: true,
-    enumerable: true,
-    get: () => route,
-    set(value: { path?: unknown } | undefined) {
-      route = value;
-      if (value !== undefined && value !== null) {
-        const baseUrl = (req as IncomingMessage & { baseUrl?: string }).baseUrl ?? '';
-        context.route = baseUrl + routePath(value.path);
-      }
-    },
-  });
-}
+const ROUTE_ACCESSOR: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: CountedRequest) {
+    return this[kRoute];
+  },
+  set(this: CountedRequest, value: { path?: unknown } | undefined) {
+    this[kRoute] = value;
+    const context = this[kRouteContext];
+    if (value !== undefined && value !== null && context !== undefined) {
+      context.route = (this.baseUrl ?? '') + routePath(value.path);
+    }
+  },
+};
 
 function routePath(path: unknown): string {
   if (typeof path === 'string') return path;
