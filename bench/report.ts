@@ -112,7 +112,7 @@ function markdownSection(report: BenchReport, rawFile: string): string {
     '',
     markdownTable(TABLE_HEADER, tableRows(summaries)),
     '',
-    '### Targets (issue 2)',
+    '### Targets',
     '',
     markdownTable(
       ['target', 'verdict'],
