@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type TransportStream from 'winston-transport';
 import { createClsBridge } from '../src/clsBridge';
-import { loadConfig, type ConfigError, type ConfigOverrides, type SightlineConfig } from '../src/config';
+import { CONFIG_DEFAULTS, loadConfig, type ConfigError, type ConfigOverrides, type SightlineConfig } from '../src/config';
 import { createContextStore, type ContextStore } from '../src/context';
 import { createLogger, type SightlineLogger } from '../src/logger';
 import { createLogStats, type LogStats } from '../src/logStats';
@@ -149,19 +149,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
 /** Only the config keys, and only those given: `undefined` must not mask the environment. */
 function pickOverrides(options: ConfigOverrides): ConfigOverrides {
   const picked: Record<string, unknown> = {};
-  const keys: (keyof SightlineConfig)[] = [
-    'enabled',
-    'service',
-    'version',
-    'env',
-    'commit',
-    'logLevel',
-    'logSamplingRateInfo',
-    'metricsPublic',
-    'adminToken',
-    'tracingEnabled',
-  ];
-  for (const key of keys) {
+  for (const key of Object.keys(CONFIG_DEFAULTS) as (keyof SightlineConfig)[]) {
     if (options[key] !== undefined) picked[key] = options[key];
   }
   return picked as ConfigOverrides;
