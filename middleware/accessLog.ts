@@ -61,7 +61,7 @@ export function accessLogStep(options: AccessLogOptions): AccessLogStep {
     (req as CountedRequest)[kRouteContext] = context;
     Object.defineProperty(req, 'route', ROUTE_ACCESSOR);
 
-    const wroteStarted = context.sampled && isInfoEnabled(logger);
+    const wroteStarted = context.sampled && isLevelEnabled(logger, 'info');
     if (wroteStarted) {
       logger.log({
         level: 'info',
@@ -192,10 +192,6 @@ function byteLength(chunk: Chunk, encoding: unknown): number {
     return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
   }
   return chunk.byteLength;
-}
-
-function isInfoEnabled(logger: SightlineLogger): boolean {
-  return isLevelEnabled(logger, 'info');
 }
 
 function isLevelEnabled(logger: SightlineLogger, level: keyof typeof LOG_LEVELS): boolean {

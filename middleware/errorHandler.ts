@@ -22,7 +22,6 @@ const BODY_ERRORS: Readonly<Record<string, ErrorCode>> = {
   'charset.unsupported': 'SIGHTLINE_ERR_UNSUPPORTED_MEDIA_TYPE',
   'request.aborted': 'SIGHTLINE_ERR_CLIENT',
   'request.size.invalid': 'SIGHTLINE_ERR_BAD_REQUEST',
-  'stream.encoding.set': 'SIGHTLINE_ERR_INTERNAL',
 };
 
 const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
@@ -80,7 +79,7 @@ function classify(error: unknown): Classified {
   };
   const status = httpStatus(fields.status ?? fields.statusCode);
   const bodyCode = typeof fields.type === 'string' ? BODY_ERRORS[fields.type] : undefined;
-  if (bodyCode !== undefined && bodyCode !== 'SIGHTLINE_ERR_INTERNAL') {
+  if (bodyCode !== undefined) {
     const catalogued = ERROR_CATALOGUE[bodyCode];
     let message: string = catalogued.message;
     if (bodyCode === 'SIGHTLINE_ERR_MALFORMED_JSON' && typeof fields.message === 'string') {

@@ -1,8 +1,5 @@
 import TransportStream from 'winston-transport';
-import { isUrgentLevel } from './logLevels';
-
-const MESSAGE = Symbol.for('message');
-const LEVEL = Symbol.for('level');
+import { isUrgentLevel, LEVEL, MESSAGE } from './logLevels';
 
 export interface BatchedStreamTransportOptions extends TransportStream.TransportStreamOptions {
   readonly stream: NodeJS.WritableStream;

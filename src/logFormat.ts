@@ -1,9 +1,7 @@
 import { LINE_CONTEXT, type ContextStore, type RequestContext } from './context';
-import { isSampledLevel } from './logLevels';
+import { isSampledLevel, MESSAGE } from './logLevels';
 import type { LogStats } from './logStats';
 import type { Redactor } from './redaction';
-
-const MESSAGE = Symbol.for('message');
 
 export interface LineIdentity {
   readonly service: string;

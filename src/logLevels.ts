@@ -10,6 +10,10 @@ export const LOG_LEVELS = Object.freeze({
   silly: 7,
 });
 
+/** Keys winston puts on every info object: the level, and the finished line a transport writes. */
+export const LEVEL = Symbol.for('level');
+export const MESSAGE = Symbol.for('message');
+
 export type LogLevel = keyof typeof LOG_LEVELS;
 
 export const LOG_LEVEL_NAMES = Object.keys(LOG_LEVELS) as LogLevel[];

@@ -1,7 +1,6 @@
 import TransportStream from 'winston-transport';
+import { MESSAGE } from '../logLevels';
 import { parseTraceparent, type TraceParent } from '../w3cTraceContext';
-
-const MESSAGE = Symbol.for('message');
 
 export type LogLine = Record<string, unknown> & {
   timestamp: string;
