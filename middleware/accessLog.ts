@@ -5,9 +5,13 @@ import { LINE_CONTEXT, type RequestContext } from '../src/context';
 import { LOG_LEVELS } from '../src/logLevels';
 import type { LogStats } from '../src/logStats';
 import type { SightlineLogger } from '../src/logger';
+import type { StreamFigures, StreamOutcome } from '../src/streamObservation';
+import { countBytes } from './byteCounter';
+import { pathMatcher } from './pathMatcher';
 import { requestContextOf } from './requestState';
+import { captureRouteTemplate, routeTemplateOf } from './routeTemplate';
 
-export type RequestOutcome = 'completed' | 'client_aborted';
+export type RequestOutcome = StreamOutcome;
 
 export interface AccessLogOptions {
   readonly logger: SightlineLogger;
@@ -21,45 +25,22 @@ export interface AccessLogOptions {
 
 export type AccessLogStep = (req: IncomingMessage, res: ServerResponse, context: RequestContext) => void;
 
-type Chunk = string | Uint8Array;
-
-const UNMATCHED_ROUTE = 'unmatched';
-
 /**
  * Logs `request started` when a request arrives and `request completed` exactly once when
  * it ends, however it ends: `finish` for a response written out, `close` for a client that
  * left first (`outcome: client_aborted`, with the bytes that were written until then).
+ * A streamed response adds its figures (time to first event, gaps, events).
  */
 export function accessLogStep(options: AccessLogOptions): AccessLogStep {
   const { logger, stats, target = 'http' } = options;
-  const isExcluded = pathMatcher(options.excludePaths ?? []);
+  const isExcluded = pathMatcher('accessLog', options.excludePaths ?? []);
 
   return function observeRequest(req, res, context) {
     const url = req.url ?? '/';
     if (isExcluded(url)) return;
-    const startedAt = performance.now();
-    const contentLength = req.headers['content-length'];
-    const counts: ByteCounts = {
-      bytesIn: contentLength === undefined ? 0 : Number(contentLength) || 0,
-      bytesOut: 0,
-      write: res.write,
-      end: res.end,
-      push: req.push,
-    };
+    const counts = countBytes(req, res, context);
+    captureRouteTemplate(req, context);
     let finished = false;
-
-    // The wrappers and the route accessor are shared functions reading state from Symbols:
-    // per-request closures here would give every request object a hidden class of its own.
-    (res as CountedResponse)[kCounts] = counts;
-    res.write = countingWrite;
-    res.end = countingEnd;
-    if (contentLength === undefined && req.headers['transfer-encoding'] !== undefined) {
-      // A chunked body has no length up front: count what the parser hands over.
-      (req as CountedRequest)[kCounts] = counts;
-      req.push = countingPush;
-    }
-    (req as CountedRequest)[kRouteContext] = context;
-    Object.defineProperty(req, 'route', ROUTE_ACCESSOR);
 
     const wroteStarted = context.sampled && isLevelEnabled(logger, 'info');
     if (wroteStarted) {
@@ -83,7 +64,8 @@ export function accessLogStep(options: AccessLogOptions): AccessLogStep {
       res.removeListener('close', onDone);
       if (finished) return;
       finished = true;
-      const outcome: RequestOutcome = res.writableEnded ? 'completed' : 'client_aborted';
+      const stream = context.stream?.finish(res.writableEnded);
+      const outcome: RequestOutcome = stream?.outcome ?? (res.writableEnded ? 'completed' : 'client_aborted');
       const status = res.statusCode;
       const level = status >= 500 ? 'error' : status >= 400 || outcome !== 'completed' ? 'warn' : 'info';
       if (level === 'info' && !context.sampled) {
@@ -99,12 +81,13 @@ export function accessLogStep(options: AccessLogOptions): AccessLogStep {
         method: req.method,
         // A request whose started line was sampled away still says where it went.
         url: wroteStarted ? undefined : url,
-        route: context.route ?? UNMATCHED_ROUTE,
+        route: routeTemplateOf(context),
         status,
-        latency_ms: Math.round((performance.now() - startedAt) * 1000) / 1000,
+        latency_ms: roundMs(performance.now() - context.startedAt),
         bytes_in: counts.bytesIn,
         bytes_out: counts.bytesOut,
         outcome,
+        ...(stream === undefined ? undefined : streamFields(stream)),
       });
     };
     res.on('finish', onDone);
@@ -120,95 +103,24 @@ export function accessLog(options: AccessLogOptions): RequestHandler {
   };
 }
 
-const kCounts = Symbol('sightline.byteCounts');
-const kRoute = Symbol('sightline.route');
-const kRouteContext = Symbol('sightline.routeContext');
-
-interface ByteCounts {
-  bytesIn: number;
-  bytesOut: number;
-  readonly write: ServerResponse['write'];
-  readonly end: ServerResponse['end'];
-  readonly push: IncomingMessage['push'];
+function streamFields(stream: StreamFigures): Record<string, unknown> {
+  return {
+    upstream: stream.upstream,
+    ttft_ms: stream.ttftMs === undefined ? undefined : roundMs(stream.ttftMs),
+    max_gap_ms: roundMs(stream.maxGapMs),
+    max_content_gap_ms: roundMs(stream.maxContentGapMs),
+    events: stream.events,
+    keepalives: stream.keepalives,
+    stream_duration_ms: roundMs(stream.durationMs),
+    outcome_reason: stream.reason,
+  };
 }
 
-type CountedResponse = ServerResponse & { [kCounts]: ByteCounts };
-type CountedRequest = IncomingMessage & {
-  [kCounts]?: ByteCounts;
-  [kRoute]?: unknown;
-  [kRouteContext]?: RequestContext;
-  baseUrl?: string;
-};
-
-const countingWrite = function countingWrite(this: CountedResponse, chunk: Chunk, ...rest: unknown[]) {
-  const counts = this[kCounts];
-  if (!this.destroyed && chunk !== undefined && chunk !== null) counts.bytesOut += byteLength(chunk, rest[0]);
-  return (counts.write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-} as ServerResponse['write'];
-
-const countingEnd = function countingEnd(this: CountedResponse, ...args: unknown[]) {
-  const counts = this[kCounts];
-  const chunk = args[0];
-  if (!this.destroyed && !this.writableEnded && (typeof chunk === 'string' || chunk instanceof Uint8Array)) {
-    counts.bytesOut += byteLength(chunk, args[1]);
-  }
-  return (counts.end as (...a: unknown[]) => ServerResponse).apply(this, args);
-} as ServerResponse['end'];
-
-const countingPush = function countingPush(this: CountedRequest, chunk: unknown, encoding?: BufferEncoding) {
-  const counts = this[kCounts] as ByteCounts;
-  if (chunk !== null && chunk !== undefined) counts.bytesIn += byteLength(chunk as Chunk, encoding);
-  return counts.push.call(this, chunk, encoding);
-};
-
-/**
- * Records the route template (mount path + route path, e.g. `/v1/items/:id`) at the moment
- * the router picks the route: later, when the response ends or an error handler runs,
- * `req.baseUrl` may already have been unwound to a parent router's.
- */
-const ROUTE_ACCESSOR: PropertyDescriptor = {
-  configurable: true,
-  enumerable: true,
-  get(this: CountedRequest) {
-    return this[kRoute];
-  },
-  set(this: CountedRequest, value: { path?: unknown } | undefined) {
-    this[kRoute] = value;
-    const context = this[kRouteContext];
-    if (value !== undefined && value !== null && context !== undefined) {
-      context.route = (this.baseUrl ?? '') + routePath(value.path);
-    }
-  },
-};
-
-function routePath(path: unknown): string {
-  if (typeof path === 'string') return path;
-  if (Array.isArray(path)) return path.map(String).join('|');
-  return String(path);
-}
-
-function byteLength(chunk: Chunk, encoding: unknown): number {
-  if (typeof chunk === 'string') {
-    return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
-  }
-  return chunk.byteLength;
+function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }
 
 function isLevelEnabled(logger: SightlineLogger, level: keyof typeof LOG_LEVELS): boolean {
   const threshold = (LOG_LEVELS as Record<string, number>)[logger.level];
   return threshold === undefined || LOG_LEVELS[level] <= threshold;
-}
-
-function pathMatcher(prefixes: readonly string[]): (url: string) => boolean {
-  if (prefixes.length === 0) return () => false;
-  for (const prefix of prefixes) {
-    if (!prefix.startsWith('/')) {
-      throw new TypeError(`accessLog: excludePaths entries must start with '/', got ${JSON.stringify(prefix)}`);
-    }
-  }
-  return (url) => {
-    const query = url.indexOf('?');
-    const path = query === -1 ? url : url.slice(0, query);
-    return prefixes.some((prefix) => path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`));
-  };
 }

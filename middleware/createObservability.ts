@@ -1,15 +1,19 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import type TransportStream from 'winston-transport';
 import { createClsBridge } from '../src/clsBridge';
 import { CONFIG_DEFAULTS, loadConfig, type ConfigError, type ConfigOverrides, type SightlineConfig } from '../src/config';
 import { createContextStore, type ContextStore } from '../src/context';
 import { createLogger, type SightlineLogger } from '../src/logger';
 import { createLogStats, type LogStats } from '../src/logStats';
+import { createMetrics, type MetricsOptions, type SightlineMetrics } from '../src/metrics';
 import { createRedactor, type RedactionOptions } from '../src/redaction';
 import { isTraceSampled } from '../src/sampling';
 import { randomSpanId, randomTraceId } from '../src/w3cTraceContext';
 import { accessLogStep } from './accessLog';
 import { errorHandler, notFound } from './errorHandler';
+import { httpMetricsStep } from './httpMetrics';
+import { metricsRoute } from './metricsRoute';
+import { observeSse, streamObserver, type ObserveStream, type ObserveStreamOptions } from './observeSse';
 import { requestIdStep, type RequestIdOptions } from './requestId';
 import { outgoingTraceHeaders, traceContextStep, type TraceContextOptions } from './traceContext';
 
@@ -28,6 +32,20 @@ export interface ObservabilityAccessLogOptions {
   readonly excludePaths?: readonly string[];
 }
 
+export interface ObservabilityMetricsOptions {
+  /** Buckets of sightline's histograms, by catalogue key (`httpRequestDuration`, `streamTimeToFirstEvent`, …). */
+  readonly buckets?: MetricsOptions['buckets'];
+  /** Path prefixes kept out of the HTTP metrics. Default: `/health`, `/metrics`, `/ops`. */
+  readonly excludePaths?: readonly string[];
+  /** prom-client's process metrics. Default true. */
+  readonly processMetrics?: boolean;
+}
+
+export interface ObservabilityStreamOptions {
+  /** Upstream names allowed as the `upstream` label of stream metrics; others are labelled `other`. */
+  readonly upstreams?: readonly string[];
+}
+
 export interface ObservabilityOptions extends ConfigOverrides {
   /** Variables to read settings from. Default `process.env`. */
   readonly environment?: Readonly<Record<string, string | undefined>>;
@@ -37,6 +55,9 @@ export interface ObservabilityOptions extends ConfigOverrides {
   /** `false`: `traceparent` is neither read nor answered (a trace id is still made for the logs). */
   readonly traceContext?: TraceContextOptions | false;
   readonly accessLog?: ObservabilityAccessLogOptions | false;
+  /** HTTP metrics in `obs.middleware()`; `false` leaves them out (the registry stays available). */
+  readonly metrics?: ObservabilityMetricsOptions | false;
+  readonly streams?: ObservabilityStreamOptions;
   /** Mirror the request context into this cls-hooked namespace (opt-in, costly). */
   readonly clsNamespace?: string;
 }
@@ -46,12 +67,20 @@ export interface Observability {
   /** Rejected configuration values, by variable; `/health/startup` reports them. */
   readonly configErrors: readonly ConfigError[];
   readonly logger: SightlineLogger;
+  /** This instance's registry and metric helpers. */
+  readonly metrics: SightlineMetrics;
   /** The current request's context; `context.set(key, value)` adds a field to its later log lines. */
   readonly context: ContextStore;
   /** A snapshot of what logging dropped or contained. */
   logStats(): Readonly<LogStats>;
-  /** requestId → traceContext → accessLog, as one middleware. */
+  /** requestId → traceContext → accessLog → httpMetrics, as one middleware. */
   middleware(): RequestHandler;
+  /** `GET /metrics` (404 when metrics are switched off). */
+  routes(): Router;
+  /** Starts observing a streamed response (time to first event, gaps, events, outcome). */
+  observeStream: ObserveStream;
+  /** Middleware for an SSE route: observes the stream and sets SSE headers. */
+  observeSse(options?: ObserveStreamOptions): RequestHandler;
   /** JSON error responses with the request id; mount after your routes. */
   errorHandler(): ErrorRequestHandler;
   /** JSON 404 for unmatched requests; mount after your routes, before `errorHandler()`. */
@@ -66,7 +95,12 @@ const DEFAULT_EXCLUDED_PATHS = ['/health', '/metrics'];
 
 export function createObservability(options: ObservabilityOptions = {}): Observability {
   const { environment = process.env, logger: loggerOptions = {}, clsNamespace, ...overrides } = options;
-  const { requestId: requestIdOptions = {}, traceContext: traceOptions = {}, accessLog: accessOptions = {} } = options;
+  const {
+    requestId: requestIdOptions = {},
+    traceContext: traceOptions = {},
+    accessLog: accessOptions = {},
+    metrics: metricsOptions = {},
+  } = options;
   const { config, errors: configErrors } = loadConfig(environment, pickOverrides(overrides));
 
   const context = createContextStore();
@@ -85,6 +119,13 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     transports: loggerOptions.transports,
     destination: loggerOptions.destination,
   });
+  const metrics = createMetrics({
+    prefix: config.metricsPrefix,
+    processMetrics: config.metricsEnabled && metricsOptions !== false && metricsOptions.processMetrics !== false,
+    buckets: metricsOptions === false ? undefined : metricsOptions.buckets,
+    logStats: () => stats,
+  });
+  const observeStream = streamObserver({ metrics, upstreams: options.streams?.upstreams });
   for (const { variable, message } of configErrors) {
     logger.warn('configuration value rejected, default used', { target: 'sightline', variable, reason: message });
   }
@@ -105,6 +146,10 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
       accessOptions === false
         ? undefined
         : accessLogStep({ logger, stats, excludePaths: accessOptions.excludePaths ?? DEFAULT_EXCLUDED_PATHS });
+    const measure =
+      metricsOptions === false || !config.metricsEnabled
+        ? undefined
+        : httpMetricsStep({ metrics, excludePaths: metricsOptions.excludePaths });
     const bridge = clsNamespace === undefined ? undefined : createClsBridge(clsNamespace);
     const samplingRate = config.logSamplingRateInfo;
 
@@ -118,6 +163,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
       }
       requestContext.sampled = isTraceSampled(requestContext.traceId, samplingRate);
       observe?.(req, res, requestContext);
+      measure?.(req, res, requestContext);
       if (bridge === undefined) {
         context.run(requestContext, next);
       } else {
@@ -130,9 +176,17 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     config,
     configErrors,
     logger,
+    metrics,
     context,
     logStats: () => ({ ...stats }),
     middleware,
+    routes() {
+      const router = Router();
+      router.get('/metrics', metricsRoute({ metrics, enabled: config.metricsEnabled }));
+      return router;
+    },
+    observeStream,
+    observeSse: (streamOptions) => observeSse(observeStream, streamOptions),
     errorHandler: () => errorHandler({ logger }),
     notFound,
     outgoingHeaders() {

@@ -9,6 +9,9 @@ export interface SightlineConfig {
   readonly commit: string | undefined;
   readonly logLevel: LogLevel;
   readonly logSamplingRateInfo: number;
+  readonly metricsEnabled: boolean;
+  /** Prepended to every metric name sightline registers (`myapp_`). */
+  readonly metricsPrefix: string;
   readonly metricsPublic: boolean;
   readonly adminToken: string | undefined;
   readonly tracingEnabled: boolean;
@@ -43,9 +46,19 @@ const booleanVar = z
 
 const nonEmpty = z.string().trim().min(1, { error: 'must not be empty' });
 
+/** https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
+export const METRIC_NAME_PREFIX = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
+
 const VARIABLES = {
   OBS_ENABLED: booleanVar,
+  OBS_METRICS_ENABLED: booleanVar,
   OBS_METRICS_PUBLIC: booleanVar,
+  OBS_METRICS_PREFIX: z
+    .string()
+    .trim()
+    .regex(METRIC_NAME_PREFIX, {
+      error: (issue) => `expected letters, digits, '_' or ':' not starting with a digit, got ${JSON.stringify(issue.input)}`,
+    }),
   OBS_TRACING_ENABLED: booleanVar,
   LOG_LEVEL: z
     .string()
@@ -88,6 +101,8 @@ export const CONFIG_DEFAULTS: SightlineConfig = Object.freeze({
   commit: undefined,
   logLevel: 'info',
   logSamplingRateInfo: 1,
+  metricsEnabled: true,
+  metricsPrefix: '',
   metricsPublic: false,
   adminToken: undefined,
   tracingEnabled: false,
@@ -125,6 +140,8 @@ export function loadConfig(
     logLevel: overrides.logLevel ?? parsed.LOG_LEVEL ?? CONFIG_DEFAULTS.logLevel,
     logSamplingRateInfo:
       overrides.logSamplingRateInfo ?? parsed.LOG_SAMPLING_RATE_INFO ?? CONFIG_DEFAULTS.logSamplingRateInfo,
+    metricsEnabled: overrides.metricsEnabled ?? parsed.OBS_METRICS_ENABLED ?? CONFIG_DEFAULTS.metricsEnabled,
+    metricsPrefix: overrides.metricsPrefix ?? parsed.OBS_METRICS_PREFIX ?? CONFIG_DEFAULTS.metricsPrefix,
     metricsPublic: overrides.metricsPublic ?? parsed.OBS_METRICS_PUBLIC ?? CONFIG_DEFAULTS.metricsPublic,
     adminToken: overrides.adminToken ?? parsed.OBS_ADMIN_TOKEN ?? parsed.ADMIN_SECRET ?? CONFIG_DEFAULTS.adminToken,
     tracingEnabled: overrides.tracingEnabled ?? parsed.OBS_TRACING_ENABLED ?? CONFIG_DEFAULTS.tracingEnabled,
@@ -137,6 +154,12 @@ function assertValidOverrides(overrides: ConfigOverrides): void {
   const rate = overrides.logSamplingRateInfo;
   if (rate !== undefined && !(rate >= 0 && rate <= 1)) {
     throw new TypeError(`sightline: logSamplingRateInfo must be a number between 0 and 1, got ${rate}`);
+  }
+  const prefix = overrides.metricsPrefix;
+  if (prefix !== undefined && !METRIC_NAME_PREFIX.test(prefix)) {
+    throw new TypeError(
+      `sightline: metricsPrefix must be letters, digits, '_' or ':' not starting with a digit, got ${JSON.stringify(prefix)}`,
+    );
   }
   const level = overrides.logLevel;
   if (level !== undefined && !LOG_LEVEL_NAMES.includes(level)) {

@@ -1,8 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
+import type { StreamObservation } from './streamObservation';
 
 /** What sightline knows about the request being served. One object per request, mutated in place. */
 export interface RequestContext {
   readonly requestId: string;
+  /** When the request arrived (`performance.now()`). */
+  readonly startedAt: number;
   traceId: string;
   spanId: string;
   traceFlags: number;
@@ -11,6 +15,8 @@ export interface RequestContext {
   sampled: boolean;
   /** Route template (`/v1/items/:id`) once the router has matched one. */
   route: string | undefined;
+  /** Set when the response is observed as a stream; its figures join the `request completed` line. */
+  stream: StreamObservation | undefined;
   /** Fields a handler added with `context.set()`; written on every later log line of the request. */
   readonly fields: Record<string, unknown>;
 }
@@ -33,12 +39,14 @@ export interface ContextStore {
 export function createRequestContext(requestId: string): RequestContext {
   return {
     requestId,
+    startedAt: performance.now(),
     traceId: '',
     spanId: '',
     traceFlags: 0,
     tracestate: undefined,
     sampled: true,
     route: undefined,
+    stream: undefined,
     fields: {},
   };
 }

@@ -4,6 +4,8 @@ export type {
   ObservabilityOptions,
   ObservabilityLoggerOptions,
   ObservabilityAccessLogOptions,
+  ObservabilityMetricsOptions,
+  ObservabilityStreamOptions,
 } from '../middleware/createObservability';
 export { requestId, requestIdStep } from '../middleware/requestId';
 export type { RequestIdOptions } from '../middleware/requestId';
@@ -11,6 +13,12 @@ export { traceContext, traceContextStep, outgoingTraceHeaders } from '../middlew
 export type { TraceContextOptions } from '../middleware/traceContext';
 export { accessLog, accessLogStep } from '../middleware/accessLog';
 export type { AccessLogOptions, RequestOutcome } from '../middleware/accessLog';
+export { httpMetrics, httpMetricsStep, DEFAULT_METRICS_EXCLUDED_PATHS } from '../middleware/httpMetrics';
+export type { HttpMetricsOptions } from '../middleware/httpMetrics';
+export { metricsRoute } from '../middleware/metricsRoute';
+export type { MetricsRouteOptions } from '../middleware/metricsRoute';
+export { streamObserver, observeSse } from '../middleware/observeSse';
+export type { ObserveStream, ObserveStreamOptions, StreamMetricsOptions } from '../middleware/observeSse';
 export { errorHandler, notFound } from '../middleware/errorHandler';
 export type { ErrorHandlerOptions } from '../middleware/errorHandler';
 export { requestContextOf, requestIdOf } from '../middleware/requestState';
@@ -26,6 +34,12 @@ export type { BatchedStreamTransportOptions } from './batchedStreamTransport';
 export { LOG_LEVELS } from './logLevels';
 export type { LogLevel } from './logLevels';
 export type { LogStats } from './logStats';
+export { createMetrics } from './metrics';
+export type { SightlineMetrics, MetricsOptions, MetricSpec, HistogramSpec } from './metrics';
+export { METRIC_CATALOGUE } from './metricCatalogue';
+export type { MetricDefinition, MetricType, CatalogueKey } from './metricCatalogue';
+export { createStreamObservation } from './streamObservation';
+export type { StreamObservation, StreamFigures, StreamOutcome } from './streamObservation';
 export { createRedactor } from './redaction';
 export type { Redactor, RedactionOptions } from './redaction';
 export { isTraceSampled } from './sampling';

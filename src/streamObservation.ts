@@ -1,0 +1,127 @@
+import { performance } from 'node:perf_hooks';
+import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
+
+export type StreamOutcome = 'completed' | 'client_aborted' | 'upstream_error' | 'timeout';
+
+/** What one stream looked like from the client's side, in milliseconds. */
+export interface StreamFigures {
+  readonly upstream: string;
+  readonly outcome: StreamOutcome;
+  /** Request arrival to the first event carrying content; undefined when none was written. */
+  readonly ttftMs: number | undefined;
+  /** Longest silence between frames, keep-alive comments counting as frames (and the silence before the end). */
+  readonly maxGapMs: number;
+  /** The same ignoring keep-alive comments: the silence a reader of the content saw. */
+  readonly maxContentGapMs: number;
+  /** Data events written. */
+  readonly events: number;
+  /** Comment frames (`: ping`) written. */
+  readonly keepalives: number;
+  readonly bytes: number;
+  readonly durationMs: number;
+  /** What `fail()` said about an upstream_error or timeout. */
+  readonly reason: string | undefined;
+}
+
+export interface StreamObservationOptions {
+  /** Label of the upstream feeding the stream; already bounded by the caller. */
+  readonly upstream: string;
+  /** When the request arrived, on `now`'s clock. */
+  readonly startedAt: number;
+  /** Whether a data event carries content (counts for time to first event). Default: any but `[DONE]`. */
+  readonly isContent?: (event: EventSourceMessage) => boolean;
+  readonly now?: () => number;
+  /** Called once, with the final figures. */
+  readonly onEnd?: (figures: StreamFigures) => void;
+}
+
+export interface StreamObservation {
+  readonly upstream: string;
+  /** Feeds bytes written to the client. */
+  written(chunk: string | Uint8Array): void;
+  /** Marks the stream as ended by the upstream failing or a timeout, before it is closed. */
+  fail(outcome: 'upstream_error' | 'timeout', reason?: string): void;
+  /** Ends the observation (idempotent): `completed` when the response was ended, else `client_aborted` unless failed. */
+  finish(responseEnded: boolean): StreamFigures;
+  /** Whether `finish` has run. */
+  readonly finished: boolean;
+}
+
+const notDone = (event: EventSourceMessage): boolean => event.data !== '[DONE]';
+
+/**
+ * Follows a Server-Sent-Events stream as it is written, frame by frame: time to the first
+ * event with content, the longest gap between frames (with and without keep-alives),
+ * events, bytes. The parser only reads; the bytes go to the client unchanged.
+ */
+export function createStreamObservation(options: StreamObservationOptions): StreamObservation {
+  const { upstream, startedAt, isContent = notDone, now = () => performance.now(), onEnd } = options;
+  const decoder = new TextDecoder();
+  let ttftMs: number | undefined;
+  let lastFrameAt: number | undefined;
+  let lastContentAt: number | undefined;
+  let maxGapMs = 0;
+  let maxContentGapMs = 0;
+  let events = 0;
+  let keepalives = 0;
+  let bytes = 0;
+  let failure: { outcome: 'upstream_error' | 'timeout'; reason: string | undefined } | undefined;
+  let figures: StreamFigures | undefined;
+
+  const frame = (at: number): void => {
+    if (lastFrameAt !== undefined) maxGapMs = Math.max(maxGapMs, at - lastFrameAt);
+    lastFrameAt = at;
+  };
+  const parser: EventSourceParser = createParser({
+    onEvent(event) {
+      const at = now();
+      frame(at);
+      events += 1;
+      if (!isContent(event)) return;
+      if (lastContentAt !== undefined) maxContentGapMs = Math.max(maxContentGapMs, at - lastContentAt);
+      lastContentAt = at;
+      ttftMs ??= at - startedAt;
+    },
+    onComment() {
+      frame(now());
+      keepalives += 1;
+    },
+  });
+
+  return {
+    upstream,
+    get finished() {
+      return figures !== undefined;
+    },
+    written(chunk) {
+      if (figures !== undefined) return;
+      bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+      parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+    },
+    fail(outcome, reason) {
+      if (figures === undefined && failure === undefined) failure = { outcome, reason };
+    },
+    finish(responseEnded) {
+      if (figures !== undefined) return figures;
+      const endedAt = now();
+      // A stream cut off by silence (a stall, then an abort or a timeout) had that silence as its last gap.
+      if (lastFrameAt !== undefined) maxGapMs = Math.max(maxGapMs, endedAt - lastFrameAt);
+      if (lastContentAt !== undefined) maxContentGapMs = Math.max(maxContentGapMs, endedAt - lastContentAt);
+      const outcome: StreamOutcome = failure?.outcome ?? (responseEnded ? 'completed' : 'client_aborted');
+      figures = Object.freeze({
+        upstream,
+        outcome,
+        ttftMs,
+        maxGapMs,
+        maxContentGapMs,
+        events,
+        keepalives,
+        bytes,
+        durationMs: endedAt - startedAt,
+        reason: failure?.reason,
+      });
+      onEnd?.(figures);
+      return figures;
+    },
+  };
+}
