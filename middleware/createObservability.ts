@@ -1,8 +1,9 @@
+import { context as otelContext, type Tracer } from '@opentelemetry/api';
 import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import type TransportStream from 'winston-transport';
 import { createClsBridge } from '../src/clsBridge';
 import { CONFIG_DEFAULTS, loadConfig, type ConfigError, type ConfigOverrides, type SightlineConfig } from '../src/config';
-import { createContextStore, type ContextStore } from '../src/context';
+import { createContextStore, type ContextStore, type RequestContext } from '../src/context';
 import { createLogger, type SightlineLogger } from '../src/logger';
 import { createLogStats, type LogStats } from '../src/logStats';
 import { createMetrics, type MetricsOptions, type SightlineMetrics } from '../src/metrics';
@@ -15,6 +16,9 @@ import { httpMetricsStep } from './httpMetrics';
 import { metricsRoute } from './metricsRoute';
 import { observeSse, streamObserver, type ObserveStream, type ObserveStreamOptions } from './observeSse';
 import { requestIdStep, type RequestIdOptions } from './requestId';
+import { captureRouteTemplate } from './routeTemplate';
+import { activeSpanHeaders, spanIdentityStep } from './spanIdentity';
+import { setUpTracing, type ObservabilityTracingOptions } from './tracingSetup';
 import { outgoingTraceHeaders, traceContextStep, type TraceContextOptions } from './traceContext';
 
 export interface ObservabilityLoggerOptions {
@@ -58,6 +62,8 @@ export interface ObservabilityOptions extends ConfigOverrides {
   /** HTTP metrics in `obs.middleware()`; `false` leaves them out (the registry stays available). */
   readonly metrics?: ObservabilityMetricsOptions | false;
   readonly streams?: ObservabilityStreamOptions;
+  /** Tracing is switched on by `tracingEnabled` / `OBS_TRACING_ENABLED`; these replace its exporter. */
+  readonly tracing?: ObservabilityTracingOptions;
   /** Mirror the request context into this cls-hooked namespace (opt-in, costly). */
   readonly clsNamespace?: string;
 }
@@ -67,6 +73,8 @@ export interface Observability {
   /** Rejected configuration values, by variable; `/health/startup` reports them. */
   readonly configErrors: readonly ConfigError[];
   readonly logger: SightlineLogger;
+  /** For manual spans; a no-op tracer when tracing is off. */
+  readonly tracer: Tracer;
   /** This instance's registry and metric helpers. */
   readonly metrics: SightlineMetrics;
   /** The current request's context; `context.set(key, value)` adds a field to its later log lines. */
@@ -87,7 +95,9 @@ export interface Observability {
   notFound(): RequestHandler;
   /** `traceparent`, `tracestate` and `x-request-id` for a call onward; `{}` outside a request. */
   outgoingHeaders(): Record<string, string>;
-  /** Writes out buffered log lines. Idempotent. */
+  /** `TRACEPARENT` and `TRACESTATE` for a child process serving the current request. */
+  childProcessEnv(): Record<string, string>;
+  /** Writes out buffered log lines and pending spans. Idempotent. */
   shutdown(): Promise<void>;
 }
 
@@ -101,7 +111,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     accessLog: accessOptions = {},
     metrics: metricsOptions = {},
   } = options;
-  const { config, errors: configErrors } = loadConfig(environment, pickOverrides(overrides));
+  const { config, errors: baseErrors } = loadConfig(environment, pickOverrides(overrides));
 
   const context = createContextStore();
   const stats = createLogStats();
@@ -126,11 +136,20 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     logStats: () => stats,
   });
   const observeStream = streamObserver({ metrics, upstreams: options.streams?.upstreams });
+  const tracing = setUpTracing(config, environment, logger, options.tracing);
+  const configErrors = Object.freeze([...baseErrors, ...tracing.errors]);
   for (const { variable, message } of configErrors) {
     logger.warn('configuration value rejected, default used', { target: 'sightline', variable, reason: message });
   }
 
   let shutdownPromise: Promise<void> | undefined;
+
+  function outgoingHeaders(): Record<string, string> {
+    const current = context.get();
+    if (current === undefined || current.traceId === '') return {};
+    if (tracing.runtime === undefined) return outgoingTraceHeaders(current);
+    return { ...activeSpanHeaders(), 'x-request-id': current.requestId };
+  }
 
   function middleware(): RequestHandler {
     if (!config.enabled) {
@@ -141,7 +160,15 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     const assignRequestId = requestIdStep(
       requestIdOptions === false ? { trustInbound: false, echo: false } : requestIdOptions,
     );
-    const continueTrace = traceOptions === false ? undefined : traceContextStep(traceOptions);
+    const fromHeaders = traceOptions === false ? undefined : traceContextStep(traceOptions);
+    const continueTrace =
+      tracing.runtime === undefined
+        ? fromHeaders
+        : spanIdentityStep({
+            tracer: tracing.tracer,
+            untraced: fromHeaders ?? newTrace,
+            answer: traceOptions !== false,
+          });
     const observe =
       accessOptions === false
         ? undefined
@@ -155,20 +182,18 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
 
     return function sightline(req, res, next) {
       const requestContext = assignRequestId(req, res);
-      if (continueTrace === undefined) {
-        requestContext.traceId = randomTraceId();
-        requestContext.spanId = randomSpanId();
-      } else {
-        continueTrace(req, res, requestContext);
-      }
+      const spanContext = continueTrace === undefined ? newTrace(req, res, requestContext) : continueTrace(req, res, requestContext);
       requestContext.sampled = isTraceSampled(requestContext.traceId, samplingRate);
       observe?.(req, res, requestContext);
       measure?.(req, res, requestContext);
-      if (bridge === undefined) {
-        context.run(requestContext, next);
-      } else {
-        context.run(requestContext, () => bridge.run(requestContext, [req, res], next));
+      let proceed = next;
+      if (bridge !== undefined) proceed = () => bridge.run(requestContext, [req, res], next);
+      if (spanContext !== undefined) {
+        captureRouteTemplate(req, requestContext);
+        const inner = proceed;
+        proceed = () => otelContext.with(spanContext, inner);
       }
+      context.run(requestContext, proceed);
     };
   }
 
@@ -176,6 +201,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     config,
     configErrors,
     logger,
+    tracer: tracing.tracer,
     metrics,
     context,
     logStats: () => ({ ...stats }),
@@ -189,15 +215,30 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     observeSse: (streamOptions) => observeSse(observeStream, streamOptions),
     errorHandler: () => errorHandler({ logger }),
     notFound,
-    outgoingHeaders() {
-      const current = context.get();
-      return current === undefined || current.traceId === '' ? {} : outgoingTraceHeaders(current);
+    outgoingHeaders,
+    childProcessEnv() {
+      const { traceparent, tracestate } = outgoingHeaders();
+      const env: Record<string, string> = {};
+      if (traceparent !== undefined) env.TRACEPARENT = traceparent;
+      if (tracestate !== undefined) env.TRACESTATE = tracestate;
+      return env;
     },
     shutdown() {
-      shutdownPromise ??= Promise.resolve().then(flush);
+      shutdownPromise ??= Promise.resolve()
+        .then(() => tracing.runtime?.forceFlush())
+        .catch((error: unknown) => {
+          logger.warn('pending spans could not be exported', { target: 'sightline', error });
+        })
+        .then(flush);
       return shutdownPromise;
     },
   };
+}
+
+function newTrace(_req: unknown, _res: unknown, requestContext: RequestContext): undefined {
+  requestContext.traceId = randomTraceId();
+  requestContext.spanId = randomSpanId();
+  return undefined;
 }
 
 /** Only the config keys, and only those given: `undefined` must not mask the environment. */

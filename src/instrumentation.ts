@@ -1,0 +1,97 @@
+import type { IncomingMessage } from 'node:http';
+import type { Span } from '@opentelemetry/api';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+
+/** Paths whose requests create no spans: probes and scrapes would drown the traces. */
+export const UNTRACED_PATHS: readonly string[] = ['/health', '/metrics'];
+
+/** Where instrumentation-http leaves the server span it started, for sightline's middleware to read. */
+const kServerSpan = Symbol.for('sightline.serverSpan');
+/**
+ * Module patching is process-wide by nature (there is one `http`, one `express`), so the
+ * record that it was done lives on the process, keyed so two copies of sightline agree.
+ */
+const kProcessInstrumentation = Symbol.for('sightline.processInstrumentation');
+
+export interface ProcessInstrumentation {
+  /** Express was already loaded when instrumentation started: its spans and `http.route` may be missing. */
+  readonly expressLoadedFirst: boolean;
+  /** Whether the warning about it has been written (once per process). */
+  warned: boolean;
+}
+
+type InstrumentedGlobal = typeof globalThis & { [kProcessInstrumentation]?: ProcessInstrumentation };
+
+/**
+ * Patches `http`, Express and Node's `fetch` (undici) for OpenTelemetry, once per process.
+ * Spans go to whichever tracer provider is registered later, so this can run before any
+ * configuration is read: that is what `sightline/register` does, ahead of the app.
+ */
+export function instrumentProcess(): ProcessInstrumentation {
+  const holder = globalThis as InstrumentedGlobal;
+  const existing = holder[kProcessInstrumentation];
+  if (existing !== undefined) return existing;
+  const state: ProcessInstrumentation = { expressLoadedFirst: isExpressLoaded(), warned: false };
+  holder[kProcessInstrumentation] = state;
+  registerInstrumentations({
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (request) => isUntraced(request.url),
+        requestHook(span, request) {
+          if (!('setHeader' in request)) (request as IncomingMessage & { [kServerSpan]?: Span })[kServerSpan] = span;
+        },
+      }),
+      new ExpressInstrumentation(),
+      new UndiciInstrumentation({ requestHook: (_span, request) => removeTraceHeaders(request) }),
+    ],
+  });
+  // A require after patching is what applies it to a module loaded before.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('http');
+  return state;
+}
+
+export function processInstrumentation(): ProcessInstrumentation | undefined {
+  return (globalThis as InstrumentedGlobal)[kProcessInstrumentation];
+}
+
+/** The server span instrumentation-http started for this request, if it did. */
+export function serverSpanOf(req: IncomingMessage): Span | undefined {
+  return (req as IncomingMessage & { [kServerSpan]?: Span })[kServerSpan];
+}
+
+export function isUntraced(url: string | undefined): boolean {
+  const path = (url ?? '/').split('?', 1)[0] as string;
+  return UNTRACED_PATHS.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+}
+
+/**
+ * instrumentation-undici appends its own `traceparent`: one passed by the caller (say from
+ * `obs.outgoingHeaders()`) would go out as a second header, which makes the receiver start
+ * a new trace. The span's own header is the right one, so the caller's is removed first.
+ */
+function removeTraceHeaders(request: { headers?: unknown }): void {
+  const { headers } = request;
+  if (Array.isArray(headers)) {
+    for (let i = headers.length - 2; i >= 0; i -= 2) {
+      if (isTraceHeader(String(headers[i]))) headers.splice(i, 2);
+    }
+  } else if (typeof headers === 'string') {
+    request.headers = headers
+      .split('\r\n')
+      .filter((line) => !isTraceHeader(line.slice(0, Math.max(0, line.indexOf(':')))))
+      .join('\r\n');
+  }
+}
+
+function isTraceHeader(name: string): boolean {
+  const lower = name.trim().toLowerCase();
+  return lower === 'traceparent' || lower === 'tracestate';
+}
+
+function isExpressLoaded(): boolean {
+  return Object.keys(require.cache).some((file) => /[\\/]node_modules[\\/]express[\\/]/.test(file));
+}
