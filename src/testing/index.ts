@@ -46,3 +46,31 @@ export function assertTraceparent(value: unknown): TraceParent {
   if (parsed === null) throw new Error(`not a valid W3C traceparent: ${JSON.stringify(value)}`);
   return parsed;
 }
+
+/** A registry as prom-client reads it: `metricValue(obs.metrics.registry, 'http_requests_total', { route: '/x' })`. */
+interface ReadableRegistry {
+  getSingleMetric(name: string): { get(): Promise<{ values: { value: number; labels: object; metricName?: string }[] }> } | undefined;
+}
+
+/**
+ * The value of one series: the sum over series whose labels include `labels`, or undefined
+ * when the metric does not exist. For a histogram, name the series (`…_count`, `…_sum`,
+ * `…_bucket` with `le`).
+ */
+export async function metricValue(
+  registry: ReadableRegistry,
+  name: string,
+  labels: Readonly<Record<string, string | number>> = {},
+): Promise<number | undefined> {
+  const histogramSuffix = /_(count|sum|bucket)$/.exec(name);
+  const metric = registry.getSingleMetric(name) ?? (histogramSuffix ? registry.getSingleMetric(name.slice(0, histogramSuffix.index)) : undefined);
+  if (metric === undefined) return undefined;
+  const { values } = await metric.get();
+  let total = 0;
+  for (const sample of values) {
+    if (sample.metricName !== undefined && sample.metricName !== name) continue;
+    const sampleLabels = sample.labels as Record<string, string | number>;
+    if (Object.entries(labels).every(([key, value]) => String(sampleLabels[key]) === String(value))) total += sample.value;
+  }
+  return total;
+}
