@@ -9,6 +9,7 @@ import type { StreamFigures, StreamOutcome } from '../src/streamObservation';
 import { countBytes } from './byteCounter';
 import { pathMatcher } from './pathMatcher';
 import { requestContextOf } from './requestState';
+import { whenResponseEnds } from './responseEnd';
 import { captureRouteTemplate, routeTemplateOf } from './routeTemplate';
 
 export type RequestOutcome = StreamOutcome;
@@ -40,7 +41,6 @@ export function accessLogStep(options: AccessLogOptions): AccessLogStep {
     if (isExcluded(url)) return;
     const counts = countBytes(req, res, context);
     captureRouteTemplate(req, context);
-    let finished = false;
 
     const wroteStarted = context.sampled && isLevelEnabled(logger, 'info');
     if (wroteStarted) {
@@ -59,11 +59,7 @@ export function accessLogStep(options: AccessLogOptions): AccessLogStep {
       stats.droppedBySampling += 1;
     }
 
-    const onDone = (): void => {
-      res.removeListener('finish', onDone);
-      res.removeListener('close', onDone);
-      if (finished) return;
-      finished = true;
+    whenResponseEnds(res, () => {
       const stream = context.stream?.finish(res.writableEnded);
       const outcome: RequestOutcome = stream?.outcome ?? (res.writableEnded ? 'completed' : 'client_aborted');
       const status = res.statusCode;
@@ -89,9 +85,7 @@ export function accessLogStep(options: AccessLogOptions): AccessLogStep {
         outcome,
         ...(stream === undefined ? undefined : streamFields(stream)),
       });
-    };
-    res.on('finish', onDone);
-    res.on('close', onDone);
+    });
   };
 }
 

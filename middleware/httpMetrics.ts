@@ -7,6 +7,7 @@ import type { SightlineMetrics } from '../src/metrics';
 import { countBytes } from './byteCounter';
 import { pathMatcher } from './pathMatcher';
 import { existingRequestContext, requestContextOf } from './requestState';
+import { whenResponseEnds } from './responseEnd';
 import { captureRouteTemplate, routeTemplateOf, UNMATCHED_ROUTE } from './routeTemplate';
 
 export interface HttpMetricsOptions {
@@ -42,19 +43,12 @@ export function httpMetricsStep(options: HttpMetricsOptions): HttpMetricsStep {
     captureRouteTemplate(req, context);
     inFlight.inc();
     measureLatency(req as Request, res as Response, noop);
-    let done = false;
-    const onDone = (): void => {
-      res.removeListener('finish', onDone);
-      res.removeListener('close', onDone);
-      if (done) return;
-      done = true;
+    whenResponseEnds(res, () => {
       inFlight.dec();
       const labels = { method: req.method ?? 'GET', route: routeTemplateOf(context), status_code: String(res.statusCode) };
       requests.inc(labels);
       if (!isStream(req, res)) responseSize.observe(labels, counts.bytesOut);
-    };
-    res.on('finish', onDone);
-    res.on('close', onDone);
+    });
   };
 }
 

@@ -6,6 +6,7 @@ import type { SightlineMetrics } from '../src/metrics';
 import { createStreamObservation, type StreamFigures, type StreamObservation } from '../src/streamObservation';
 import { countBytes } from './byteCounter';
 import { requestContextOf } from './requestState';
+import { whenResponseEnds } from './responseEnd';
 
 export interface StreamMetricsOptions {
   readonly metrics: SightlineMetrics;
@@ -75,13 +76,7 @@ export function streamObserver(options: StreamMetricsOptions): ObserveStream {
     context.stream = observation;
     countBytes(req, res, context);
     active.inc({ upstream });
-    const onDone = (): void => {
-      res.removeListener('finish', onDone);
-      res.removeListener('close', onDone);
-      observation.finish(res.writableEnded);
-    };
-    res.on('finish', onDone);
-    res.on('close', onDone);
+    whenResponseEnds(res, () => observation.finish(res.writableEnded));
     return observation;
   };
 }

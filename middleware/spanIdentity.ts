@@ -13,6 +13,7 @@ import {
 import type { RequestContext } from '../src/context';
 import { isUntraced, serverSpanOf } from '../src/instrumentation';
 import { formatTraceparent } from '../src/w3cTraceContext';
+import { whenResponseEnds } from './responseEnd';
 import { routeTemplateOf } from './routeTemplate';
 import type { TraceContextStep } from './traceContext';
 
@@ -70,9 +71,7 @@ export function activeSpanHeaders(): Record<string, string> {
 }
 
 function endWithResponse(span: Span, req: IncomingMessage, res: ServerResponse, context: RequestContext): void {
-  const end = (): void => {
-    res.removeListener('finish', end);
-    res.removeListener('close', end);
+  whenResponseEnds(res, () => {
     const route = routeTemplateOf(context);
     span.updateName(`${req.method ?? 'GET'} ${route}`);
     span.setAttribute('http.route', route);
@@ -80,9 +79,7 @@ function endWithResponse(span: Span, req: IncomingMessage, res: ServerResponse, 
     if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     if (!res.writableEnded) span.setAttribute('sightline.outcome', 'client_aborted');
     span.end();
-  };
-  res.on('finish', end);
-  res.on('close', end);
+  });
 }
 
 function pathOf(url: string | undefined): string {

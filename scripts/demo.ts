@@ -3,12 +3,14 @@ import { createObservability } from '../src/index';
 
 /**
  * A small service wired with sightline, started by `npm start` until the reference
- * gateway lands: try `curl -i localhost:8080/v1/items/42` and watch the JSON lines.
+ * gateway lands: try `curl -i localhost:8080/v1/items/42`, `curl -N localhost:8080/v1/stream`
+ * and `curl localhost:8080/metrics`, and watch the JSON lines.
  */
-const obs = createObservability({ service: 'sightline-demo', version: '0.1.0' });
+const obs = createObservability({ service: 'sightline-demo', version: '0.1.0', streams: { upstreams: ['ticker'] } });
 const app = express();
 app.disable('x-powered-by');
 app.use(obs.middleware());
+app.use(obs.routes());
 app.use(express.json({ limit: '1mb' }));
 
 app.get('/health', (_req, res) => {
@@ -25,8 +27,8 @@ app.post('/v1/echo', (req, res) => {
   res.json({ received: req.body as unknown });
 });
 
-app.get('/v1/stream', (_req, res) => {
-  res.setHeader('content-type', 'text/event-stream');
+app.get('/v1/stream', obs.observeSse({ upstream: 'ticker' }), (_req, res) => {
+  res.write(': ping\n\n');
   let sent = 0;
   const timer = setInterval(() => {
     sent += 1;
