@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import type { WorkDone } from './protocol';
 import { coreTimes, processCpuSeconds, startServer, type CoreTimes, type RunningServer } from './serverProcess';
 import type { BenchSettings } from './settings';
 import { ROUTE_PATH, type VariantName } from './variants';
@@ -22,7 +23,11 @@ export interface Sample {
   readonly loadCpuShare: number;
   /** Share of core 0's time the hypervisor gave to other guests while measured. */
   readonly serverCoreStealShare: number;
-  readonly logStats: Readonly<Record<string, number>> | undefined;
+  /** Responses the server gave in its life (warm-up included), the denominator of `spans`. */
+  readonly servedRequests: number;
+  readonly logStats: WorkDone['logStats'];
+  /** Spans exported over the server's life (warm-up included); `undefined` when it does not trace. */
+  readonly spans: WorkDone['spans'];
 }
 
 interface LoadResult {
@@ -38,7 +43,7 @@ interface Measurement {
   readonly measured: LoadResult;
   readonly serverCpuSeconds: number;
   readonly stealShare: number;
-  readonly logStats: Sample['logStats'];
+  readonly work: WorkDone;
 }
 
 export async function measureVariant(variant: VariantName, round: number, settings: BenchSettings): Promise<Sample> {
@@ -51,8 +56,8 @@ export async function measureVariant(variant: VariantName, round: number, settin
     const measured = await generateLoad(server, settings, settings.seconds);
     const serverCpuSeconds = processCpuSeconds(server.pid) - cpuBefore;
     const stealShare = stealShareSince(coreBefore, settings.serverCore);
-    const { logStats } = await server.stop();
-    return toSample({ variant, round, warmup, measured, serverCpuSeconds, stealShare, logStats });
+    const work = await server.stop();
+    return toSample({ variant, round, warmup, measured, serverCpuSeconds, stealShare, work });
   } catch (error) {
     await server.stop().catch(() => undefined);
     throw error;
@@ -84,8 +89,14 @@ function toSample(m: Measurement): Sample {
     serverCpuMicrosPerRequest: ok === 0 ? Number.NaN : (m.serverCpuSeconds * 1e6) / ok,
     loadCpuShare: loadCpuSeconds / wallSeconds,
     serverCoreStealShare: m.stealShare,
-    logStats: m.logStats,
+    servedRequests: answered(m.measured.result) + (m.warmup === undefined ? 0 : answered(m.warmup.result)),
+    logStats: m.work.logStats,
+    spans: m.work.spans,
   };
+}
+
+function answered(result: autocannon.Result): number {
+  return result['2xx'] + result.non2xx;
 }
 
 async function generateLoad(server: RunningServer, settings: BenchSettings, seconds: number): Promise<LoadResult> {

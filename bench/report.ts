@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Sample } from './measure';
 import type { LogCheck } from './preflight';
 import type { BenchSettings } from './settings';
-import type { TargetVerdict, VariantSummary } from './summary';
+import { formulaOf, type PartCost, type TargetVerdict, type VariantSummary } from './summary';
 
 export interface RunInfo {
   readonly startedAt: string;
@@ -20,6 +20,7 @@ export interface BenchReport {
   readonly logChecks: readonly LogCheck[];
   readonly samples: readonly Sample[];
   readonly summaries: readonly VariantSummary[];
+  readonly partCosts: readonly PartCost[];
   readonly verdicts: readonly TargetVerdict[];
   readonly warnings: readonly string[];
 }
@@ -56,9 +57,31 @@ function verdictText(v: TargetVerdict): string {
 }
 
 export function consoleTable(summaries: readonly VariantSummary[]): string {
-  const rows = [TABLE_HEADER, ...tableRows(summaries)];
-  const widths = TABLE_HEADER.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  return alignedColumns([TABLE_HEADER, ...tableRows(summaries)]);
+}
+
+function alignedColumns(rows: readonly (readonly string[])[]): string {
+  const widths = (rows[0] ?? []).map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ')).join('\n');
+}
+
+const PART_HEADER = ['part', 'formula (median server CPU µs/req)', 'CPU µs/req', 'range (rounds)'];
+
+function partRows(costs: readonly PartCost[], wrap?: (variant: string) => string): string[][] {
+  return costs.map((c) => [
+    c.part,
+    formulaOf(c, wrap),
+    signed(c.micros),
+    `${signed(c.minRoundMicros)} to ${signed(c.maxRoundMicros)}`,
+  ]);
+}
+
+function signed(micros: number): string {
+  return `${micros < 0 ? '−' : '+'}${Math.abs(micros).toFixed(1)}`;
+}
+
+export function consoleParts(costs: readonly PartCost[]): string {
+  return alignedColumns([PART_HEADER, ...partRows(costs)]);
 }
 
 export function consoleVerdicts(verdicts: readonly TargetVerdict[]): string {
@@ -71,7 +94,7 @@ function markdownTable(header: readonly string[], rows: readonly (readonly strin
 }
 
 function markdownSection(report: BenchReport, rawFile: string): string {
-  const { info, summaries, verdicts, warnings } = report;
+  const { info, summaries, partCosts, verdicts, warnings } = report;
   const s = info.settings;
   const packages = Object.entries(info.packages).map(([name, version]) => `${name} ${version}`).join(', ');
   return [
@@ -82,20 +105,36 @@ function markdownSection(report: BenchReport, rawFile: string): string {
     '`{ id, name }`), bare and with each observability variant in front of it:',
     '',
     '- `bare`: plain Express 5.',
-    "- `sightline-rate1`: `app.use(obs.middleware())`, tracing off, `logSamplingRateInfo: 1` (both",
-    '  `request started` and `request completed` written for every request).',
-    '- `sightline-rate0.1`: the same at `logSamplingRateInfo: 0.1`.',
-    '- `sightline-disabled`: the same with `enabled: false` (what `OBS_ENABLED=false` gives).',
-    '- `pino-http`: pino-http alone with its defaults, the peer.',
-    "- `sightline-cls`: as `sightline-rate1` plus the opt-in cls-hooked bridge (`clsNamespace`).",
+    '- `sightline-rate1`: the full suite, `app.use(obs.middleware())` with its defaults and tracing off:',
+    '  request id, W3C trace context and the AsyncLocalStorage context, `request started` and',
+    '  `request completed` written for every request (`logSamplingRateInfo: 1`), and the HTTP metrics',
+    "  (express-prom-bundle's latency histogram, request counter, in-flight gauge and response sizes on",
+    "  the instance's own prom-client registry, process metrics on).",
+    '- `sightline-rate0.1`: the same at `logSamplingRateInfo: 0.1` (metrics still count every request).',
+    '- `sightline-tracing`: the full suite at rate 1 with `tracingEnabled: true` and every request',
+    '  sampled (no `OTEL_TRACES_SAMPLER`: `parentbased_always_on`). The server process patches `http`',
+    "  and Express (sightline's `instrumentProcess()`) before it loads Express, as",
+    '  `node -r sightline/register` does; spans go through the real `BatchSpanProcessor` to an exporter',
+    '  that only counts them (`tracing: { spanProcessor }`).',
+    '- `sightline-disabled`: the full suite with `enabled: false` (what `OBS_ENABLED=false` gives).',
+    '- `sightline-ids`: `accessLog: false, metrics: false`: request id, trace context and the',
+    '  AsyncLocalStorage context only.',
+    '- `sightline-nometrics`: `metrics: false`: ids and context plus both access-log lines.',
+    '- `sightline-nologs`: `accessLog: false`: ids and context plus the HTTP metrics.',
+    '- `pino-http`: pino-http alone with its defaults, the peer of the access log.',
+    '- `prom-bundle`: express-prom-bundle alone on its own `Registry` (`includeMethod`, `includePath`',
+    '  with a route-template `normalizePath` function, `autoregister: false`), the peer of the metrics.',
+    '- `sightline-cls`: as `sightline-rate1` plus the opt-in cls-hooked bridge (`clsNamespace`).',
     '',
     'How: every measurement starts a fresh server process pinned to core 0 (`taskset -c 0`), its stdout',
-    '(where the log lines really are written) on /dev/null. autocannon runs in the runner process,',
-    `pinned to core 1, with ${s.connections} connections and pipelining ${s.pipelining}. Each server is warmed up for`,
-    `${s.warmupSeconds} s, then measured for ${s.seconds} s. Rounds are interleaved (every variant once per round, the`,
-    'order rotated each round), so drift on the shared machine hits every variant alike. Before',
-    'timing, each variant answers 200 checked requests with its stdout captured, to prove it writes',
-    'the log lines it should.',
+    '(where the log lines really are written) on /dev/null and no `OTEL_*` variable in its environment.',
+    `autocannon runs in the runner process, pinned to core 1, with ${s.connections} connections and`,
+    `pipelining ${s.pipelining}. Each server is warmed up for ${s.warmupSeconds} s, then measured for ${s.seconds} s.`,
+    'Rounds are interleaved (every variant once per round, the order rotated each round), so drift on the',
+    'shared machine hits every variant alike. Before timing, each variant answers 200 checked requests with',
+    'its stdout captured, to prove it writes the log lines it should, counts every request in its HTTP',
+    'duration histogram when its metrics are on and none when they are off, and, when it traces,',
+    'exports at least one span per request.',
     '',
     'Columns: the median req/s over rounds; its ratio to the median of `bare` from the same run; the',
     "lowest and highest per-round ratio (each variant against the same round's `bare`); the median p99",
@@ -118,6 +157,18 @@ function markdownSection(report: BenchReport, rawFile: string): string {
       ['target', 'verdict'],
       verdicts.map((v) => [`\`${v.variant}\` ≥ ${v.minRatio} of bare`, verdictText(v)]),
     ),
+    '',
+    '### Cost per part',
+    '',
+    'Server CPU per request that each part adds: the difference of the median server CPU µs/req of',
+    'variants that differ by that part alone (formula in the second column). The range is the lowest',
+    'and highest of the same difference taken within each round. The parts measured one at a time add',
+    "up to the full suite only as far as the interaction row is near zero; differences of a few µs are",
+    "within this machine's noise.",
+    '',
+    partCosts.length === 0
+      ? 'Not computed: a variant it needs was not measured.'
+      : markdownTable(PART_HEADER, partRows(partCosts, (variant) => `\`${variant}\``)),
     '',
     '### Notes from this run',
     '',

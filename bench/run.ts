@@ -3,8 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { measureVariant, type Sample } from './measure';
-import { checkVariant, type LogCheck } from './preflight';
+import { checkVariant, describeCheck, type LogCheck } from './preflight';
 import {
+  consoleParts,
   consoleTable,
   consoleVerdicts,
   writeRawJson,
@@ -14,14 +15,15 @@ import {
 } from './report';
 import { cpusAllowed } from './serverProcess';
 import { readSettings, SETTING_VARIABLES, type BenchSettings } from './settings';
-import { failuresOf, judgeTargets, summarise, type VariantSummary } from './summary';
-import { BASELINE } from './variants';
+import { costPerPart, failuresOf, judgeTargets, summarise, type VariantSummary } from './summary';
+import { BASELINE, VARIANT_NAMES } from './variants';
 
 const PINNED_FLAG = 'BENCH_RUNNER_PINNED';
 const MIN_SERVER_CPU_SHARE = 0.9;
 const MAX_LOAD_CPU_SHARE = 0.9;
 const WIDE_SPREAD = 0.1;
 const MAX_STEAL_SHARE = 0.05;
+const NAME_WIDTH = Math.max(...VARIANT_NAMES.map((name) => name.length));
 
 /** The load generator must not share a core with the server; re-running under taskset is the portable way. */
 function ensureRunnerPinned(core: number): void {
@@ -63,7 +65,18 @@ function installedVersion(root: string, name: string): string {
 }
 
 function packageVersions(root: string): Record<string, string> {
-  const names = ['express', 'winston', 'pino-http', 'cls-hooked', 'autocannon'];
+  const names = [
+    'express',
+    'winston',
+    'express-prom-bundle',
+    'prom-client',
+    '@opentelemetry/sdk-trace-node',
+    '@opentelemetry/instrumentation-http',
+    '@opentelemetry/instrumentation-express',
+    'pino-http',
+    'cls-hooked',
+    'autocannon',
+  ];
   return Object.fromEntries(names.map((name) => [name, installedVersion(root, name)]));
 }
 
@@ -76,7 +89,7 @@ async function checkAllVariants(settings: BenchSettings): Promise<LogCheck[]> {
   const checks: LogCheck[] = [];
   for (const variant of settings.variants) {
     const check = await checkVariant(variant, settings);
-    console.log(`check ${variant}: 200 OK x${check.requests}, ${check.lines} log lines (expected ${check.expected})`);
+    console.log(describeCheck(check));
     checks.push(check);
   }
   return checks;
@@ -84,15 +97,18 @@ async function checkAllVariants(settings: BenchSettings): Promise<LogCheck[]> {
 
 function describeSample(sample: Sample, rounds: number): string {
   return [
-    `[round ${sample.round + 1}/${rounds}] ${sample.variant.padEnd(18)}`,
+    `[round ${sample.round + 1}/${rounds}] ${sample.variant.padEnd(NAME_WIDTH)}`,
     `${sample.requestsPerSecond.toFixed(0).padStart(6)} req/s`,
     `p99 ${sample.latencyP99Ms} ms`,
     `${sample.serverCpuMicrosPerRequest.toFixed(1)} µs CPU/req`,
     `server core ${percent(sample.serverCpuShare)}`,
     `loader core ${percent(sample.loadCpuShare)}`,
     `steal ${percent(sample.serverCoreStealShare)}`,
+    sample.spans === undefined ? '' : `${spansPerRequest(sample).toFixed(2)} spans/req`,
     failuresOf(sample) > 0 ? `FAILURES ${failuresOf(sample)}` : '',
-  ].join('  ');
+  ]
+    .filter((part) => part !== '')
+    .join('  ');
 }
 
 async function measureRounds(settings: BenchSettings): Promise<Sample[]> {
@@ -105,6 +121,10 @@ async function measureRounds(settings: BenchSettings): Promise<Sample[]> {
     }
   }
   return samples;
+}
+
+function spansPerRequest(sample: Sample): number {
+  return (sample.spans ?? 0) / sample.servedRequests;
 }
 
 function percent(share: number): string {
@@ -129,6 +149,10 @@ function sampleWarnings(samples: readonly Sample[]): string[] {
     }
     if (s.serverCoreStealShare > MAX_STEAL_SHARE) {
       warnings.push(`${where}: the hypervisor took ${percent(s.serverCoreStealShare)} of core 0 for other guests.`);
+    }
+    if (s.spans !== undefined && spansPerRequest(s) < 1) {
+      const ratio = spansPerRequest(s).toFixed(2);
+      warnings.push(`${where}: ${s.spans} spans exported for ${s.servedRequests} requests (${ratio} each): spans were dropped.`);
     }
     const contained = (s.logStats?.transportErrors ?? 0) + (s.logStats?.formatErrors ?? 0);
     if (contained > 0) warnings.push(`${where}: sightline contained ${contained} transport or format errors.`);
@@ -168,6 +192,7 @@ async function main(): Promise<void> {
   const samples = await measureRounds(settings);
   const summaries = summarise(samples, settings.variants);
   const verdicts = judgeTargets(summaries);
+  const partCosts = costPerPart(summaries, samples);
   const info: RunInfo = {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -178,11 +203,12 @@ async function main(): Promise<void> {
     loadAverage: { start: loadAtStart, end: loadavg() },
   };
   const warnings = [...sampleWarnings(samples), ...spreadWarnings(summaries, samples)];
-  const report: BenchReport = { info, logChecks, samples, summaries, verdicts, warnings };
+  const report: BenchReport = { info, logChecks, samples, summaries, partCosts, verdicts, warnings };
   const rawFile = writeRawJson(path.join(root, 'bench', 'out'), report);
   const failures = samples.reduce((sum, s) => sum + failuresOf(s), 0);
 
   console.log(`\n${consoleTable(summaries)}\n\n${consoleVerdicts(verdicts)}`);
+  if (partCosts.length > 0) console.log(`\nCost per part\n${consoleParts(partCosts)}`);
   for (const warning of warnings) console.log(`warning: ${warning}`);
   console.log(`\nraw samples: ${path.relative(root, rawFile)}`);
   if (failures > 0) {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isServerMessage, type RunnerMessage, type ServerMessage } from './protocol';
+import { isServerMessage, type RunnerMessage, type ServerMessage, type WorkDone } from './protocol';
 import type { VariantName } from './variants';
 
 export interface RunningServer {
@@ -11,8 +11,7 @@ export interface RunningServer {
   readonly stop: () => Promise<StoppedServer>;
 }
 
-export interface StoppedServer {
-  readonly logStats: Readonly<Record<string, number>> | undefined;
+export interface StoppedServer extends WorkDone {
   /** What the server wrote on stdout, when started with `captureOutput`. */
   readonly output: string;
 }
@@ -31,6 +30,7 @@ export async function startServer(variant: VariantName, options: StartOptions): 
   // taskset execs node in place, so the pid and the IPC channel are the server's own.
   const child = spawn('taskset', ['-c', String(options.core), process.execPath, SERVER_SCRIPT, variant], {
     stdio: ['ignore', options.captureOutput ? 'pipe' : 'ignore', options.captureOutput ? 'pipe' : 'ignore', 'ipc'],
+    env: serverEnvironment(),
   });
   const output = collectOutput(child);
   const listening = await nextMessage(child, START_TIMEOUT_MS, `${variant} server to listen`);
@@ -56,11 +56,20 @@ async function stopServer(child: ChildProcess, variant: VariantName, output: Out
     const message = await stopped;
     if (message.type !== 'stopped') throw new Error(`${variant} server failed on stop: ${describe(message)}`);
     await exited;
-    return { logStats: message.logStats, output: output.stdout() };
+    const { logStats, spans, metricRequests } = message;
+    return { logStats, spans, metricRequests, output: output.stdout() };
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
   }
+}
+
+/**
+ * The runner's environment without OpenTelemetry's variables: the SDK reads some itself (batch
+ * processor sizes, span limits), and a variant must measure the same wherever it is run.
+ */
+function serverEnvironment(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OTEL_')));
 }
 
 interface Output {

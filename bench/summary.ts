@@ -30,10 +30,77 @@ export interface TargetVerdict extends Target {
 }
 
 export const TARGETS: readonly Target[] = [
-  { variant: 'sightline-rate1', minRatio: 0.78 },
-  { variant: 'sightline-rate0.1', minRatio: 0.88 },
+  { variant: 'sightline-rate1', minRatio: 0.62 },
+  { variant: 'sightline-rate0.1', minRatio: 0.78 },
+  { variant: 'sightline-tracing', minRatio: 0.4 },
   { variant: 'sightline-disabled', minRatio: 0.97 },
 ];
+
+/** One term of a difference of variants: `sign` × the variant's server CPU per request. */
+type Term = readonly [sign: 1 | -1, variant: VariantName];
+
+export interface Part {
+  readonly part: string;
+  readonly terms: readonly Term[];
+}
+
+export interface PartCost extends Part {
+  /** The signed sum of the variants' median server CPU µs per request. */
+  readonly micros: number;
+  /** The same sum within each round, lowest and highest: how far noise moves it. */
+  readonly minRoundMicros: number;
+  readonly maxRoundMicros: number;
+}
+
+/**
+ * What each part of the pipeline costs in server CPU per request, as differences between
+ * variants that differ by that part alone. The second estimates of the access log and the
+ * metrics (each removed from the full suite) and the interaction row show whether the parts add up.
+ */
+export const PARTS: readonly Part[] = [
+  { part: 'context: request id, trace context, AsyncLocalStorage', terms: [[1, 'sightline-ids'], [-1, 'bare']] },
+  { part: 'access log: both lines', terms: [[1, 'sightline-nometrics'], [-1, 'sightline-ids']] },
+  { part: 'HTTP metrics', terms: [[1, 'sightline-nologs'], [-1, 'sightline-ids']] },
+  { part: 'tracing, every request sampled', terms: [[1, 'sightline-tracing'], [-1, 'sightline-rate1']] },
+  { part: 'full suite, tracing off', terms: [[1, 'sightline-rate1'], [-1, 'bare']] },
+  { part: 'access log, with metrics on', terms: [[1, 'sightline-rate1'], [-1, 'sightline-nologs']] },
+  { part: 'HTTP metrics, with the access log on', terms: [[1, 'sightline-rate1'], [-1, 'sightline-nometrics']] },
+  {
+    part: 'interaction: full suite − context − access log − metrics',
+    terms: [[1, 'sightline-rate1'], [-1, 'sightline-nometrics'], [-1, 'sightline-nologs'], [1, 'sightline-ids']],
+  },
+  { part: 'peer: pino-http', terms: [[1, 'pino-http'], [-1, 'bare']] },
+  { part: 'peer: express-prom-bundle', terms: [[1, 'prom-bundle'], [-1, 'bare']] },
+  { part: 'cls-hooked bridge', terms: [[1, 'sightline-cls'], [-1, 'sightline-rate1']] },
+];
+
+/** `sightline-ids − bare`, with `wrap` around each variant name (backticks for Markdown); the first term is added. */
+export function formulaOf(part: Part, wrap: (variant: VariantName) => string = (v) => v): string {
+  return part.terms
+    .map(([sign, variant], index) => (index === 0 ? wrap(variant) : `${sign < 0 ? '−' : '+'} ${wrap(variant)}`))
+    .join(' ');
+}
+
+/** The parts whose variants were all measured: medians from the summaries, per-round values from the samples. */
+export function costPerPart(summaries: readonly VariantSummary[], samples: readonly Sample[]): PartCost[] {
+  const medians = new Map(summaries.map((s) => [s.variant, s.medianCpuMicrosPerRequest]));
+  const rounds = [...new Set(samples.map((s) => s.round))];
+  const inRound = (variant: VariantName, round: number): number =>
+    samples.find((s) => s.variant === variant && s.round === round)?.serverCpuMicrosPerRequest ?? Number.NaN;
+  const signedSum = (part: Part, cpuOf: (variant: VariantName) => number): number =>
+    part.terms.reduce((sum, [sign, variant]) => sum + sign * cpuOf(variant), 0);
+  return PARTS.filter((part) => part.terms.every(([, variant]) => medians.has(variant))).map((part) => {
+    const byRound = rounds
+      .map((round) => signedSum(part, (variant) => inRound(variant, round)))
+      .filter((value) => !Number.isNaN(value));
+    return {
+      ...part,
+      micros: signedSum(part, (variant) => medians.get(variant) ?? Number.NaN),
+      minRoundMicros: Math.min(...byRound),
+      maxRoundMicros: Math.max(...byRound),
+    };
+  });
+}
 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

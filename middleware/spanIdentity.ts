@@ -10,6 +10,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
+import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import type { RequestContext } from '../src/context';
 import { isUntraced, serverSpanOf } from '../src/instrumentation';
 import { formatTraceparent } from '../src/w3cTraceContext';
@@ -52,6 +53,8 @@ export function spanIdentityStep(options: SpanIdentityOptions): SpanIdentityStep
       );
       endWithResponse(span, req, res, context);
       continueIn = trace.setSpan(parent, span);
+    } else {
+      lendRouteTemplate(context);
     }
     const spanContext = span.spanContext();
     context.traceId = spanContext.traceId;
@@ -68,6 +71,25 @@ export function activeSpanHeaders(): Record<string, string> {
   const carrier: Record<string, string> = {};
   propagation.inject(otelContext.active(), carrier);
   return carrier;
+}
+
+/**
+ * instrumentation-http names its span and sets `http.route` from the route its context's
+ * RPC metadata carries, which only a patched Express fills in. Where Express was loaded
+ * before patching, the template sightline captured stands in.
+ */
+function lendRouteTemplate(context: RequestContext): void {
+  const metadata = getRPCMetadata(otelContext.active());
+  if (metadata?.type !== RPCType.HTTP || metadata.route !== undefined) return;
+  let assigned: string | undefined;
+  Object.defineProperty(metadata, 'route', {
+    configurable: true,
+    enumerable: true,
+    get: () => assigned ?? context.route,
+    set: (value: string | undefined) => {
+      assigned = value;
+    },
+  });
 }
 
 function endWithResponse(span: Span, req: IncomingMessage, res: ServerResponse, context: RequestContext): void {

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { Span } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, propagation, trace, type Span } from '@opentelemetry/api';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -45,7 +45,13 @@ export function instrumentProcess(): ProcessInstrumentation {
         },
       }),
       new ExpressInstrumentation(),
-      new UndiciInstrumentation({ requestHook: (_span, request) => removeTraceHeaders(request) }),
+      new UndiciInstrumentation({
+        // A trace handed in explicitly outside any span (a job continuing `TRACEPARENT`) goes out as it is.
+        ignoreRequestHook: (request) => hasTraceHeader(request) && !hasActiveSpan(),
+        requestHook(span, request) {
+          if (willInjectTraceparent(span)) removeTraceHeaders(request);
+        },
+      }),
     ],
   });
   // A require after patching is what applies it to a module loaded before.
@@ -66,6 +72,26 @@ export function serverSpanOf(req: IncomingMessage): Span | undefined {
 export function isUntraced(url: string | undefined): boolean {
   const path = (url ?? '/').split('?', 1)[0] as string;
   return UNTRACED_PATHS.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+}
+
+function hasActiveSpan(): boolean {
+  return trace.isSpanContextValid(trace.getSpanContext(context.active()) ?? INVALID_SPAN_CONTEXT);
+}
+
+/** Whether instrumentation-undici is about to add a `traceparent` (a tracer provider is registered and the span is real). */
+function willInjectTraceparent(span: Span): boolean {
+  return trace.isSpanContextValid(span.spanContext()) && propagation.fields().includes('traceparent');
+}
+
+function headerNames(request: { headers?: unknown }): string[] {
+  const { headers } = request;
+  if (Array.isArray(headers)) return headers.filter((_, i) => i % 2 === 0).map(String);
+  if (typeof headers === 'string') return headers.split('\r\n').map((line) => line.slice(0, Math.max(0, line.indexOf(':'))));
+  return [];
+}
+
+function hasTraceHeader(request: { headers?: unknown }): boolean {
+  return headerNames(request).some(isTraceHeader);
 }
 
 /**

@@ -1,0 +1,139 @@
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import express, { type Express, type Request, type RequestHandler } from 'express';
+import promBundle from 'express-prom-bundle';
+import pinoHttp from 'pino-http';
+import { Registry, type Histogram } from 'prom-client';
+import { createObservability, type ObservabilityOptions } from '../src/index';
+import type { VariantName } from './variants';
+
+export interface BenchApp {
+  readonly app: Express;
+  /** Lines a variant lost or contained; `undefined` when it has no such counters. */
+  readonly logStats: () => Readonly<Record<string, number>> | undefined;
+  /** Spans the exporter received; `undefined` when the variant does not trace. */
+  readonly spans: () => number | undefined;
+  /** Requests counted by the HTTP duration histogram; `undefined` when the variant has no registry. */
+  readonly metricRequests: () => Promise<number | undefined>;
+  readonly shutdown: () => Promise<void>;
+}
+
+/** Loads Express: a traced variant's server must have called `instrumentProcess()` before requiring this module. */
+export function createBenchApp(variant: VariantName): BenchApp {
+  switch (variant) {
+    case 'bare':
+      return withoutObservability([]);
+    case 'pino-http':
+      return withoutObservability([pinoHttp()]);
+    case 'prom-bundle':
+      return withPromBundle();
+    case 'sightline-rate1':
+      return withSightline({ logSamplingRateInfo: 1 });
+    case 'sightline-rate0.1':
+      return withSightline({ logSamplingRateInfo: 0.1 });
+    case 'sightline-tracing':
+      return withTracing();
+    case 'sightline-disabled':
+      return withSightline({ logSamplingRateInfo: 1, enabled: false });
+    case 'sightline-ids':
+      return withSightline({ logSamplingRateInfo: 1, accessLog: false, metrics: false });
+    case 'sightline-nometrics':
+      return withSightline({ logSamplingRateInfo: 1, metrics: false });
+    case 'sightline-nologs':
+      return withSightline({ logSamplingRateInfo: 1, accessLog: false });
+    case 'sightline-cls':
+      return withSightline({ logSamplingRateInfo: 1, clsNamespace: 'bench' });
+  }
+}
+
+function withoutObservability(middlewares: readonly RequestHandler[]): BenchApp {
+  return {
+    app: itemsApp(middlewares),
+    logStats: () => undefined,
+    spans: () => undefined,
+    metricRequests: () => Promise.resolve(undefined),
+    shutdown: () => Promise.resolve(),
+  };
+}
+
+/** The peer of sightline's HTTP metrics: express-prom-bundle alone, labelled by route template. */
+function withPromBundle(): BenchApp {
+  const registry = new Registry();
+  const bundle = promBundle({
+    promRegistry: registry,
+    autoregister: false,
+    includeMethod: true,
+    includePath: true,
+    normalizePath: routeTemplate,
+  });
+  return {
+    app: itemsApp([bundle]),
+    logStats: () => undefined,
+    spans: () => undefined,
+    metricRequests: () => histogramCount(registry, 'http_request_duration_seconds'),
+    shutdown: () => Promise.resolve(),
+  };
+}
+
+function routeTemplate(req: Request): string {
+  const route = req.route as { path?: unknown } | undefined;
+  return typeof route?.path === 'string' ? req.baseUrl + route.path : 'unmatched';
+}
+
+/**
+ * Every request sampled (no `OTEL_TRACES_SAMPLER`: parentbased_always_on), its spans through
+ * the real batch processor to an exporter that only counts them (an in-memory exporter would
+ * grow without bound under load).
+ */
+function withTracing(): BenchApp {
+  const exporter = new CountingSpanExporter();
+  const spanProcessor = new BatchSpanProcessor(exporter);
+  return {
+    ...withSightline({ logSamplingRateInfo: 1, tracingEnabled: true, tracing: { spanProcessor } }),
+    spans: () => exporter.spans,
+  };
+}
+
+class CountingSpanExporter implements SpanExporter {
+  spans = 0;
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.spans += spans.length;
+    resultCallback({ code: ExportResultCode.SUCCESS });
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function withSightline(extra: ObservabilityOptions): BenchApp {
+  // `environment: {}`: nothing from the runner's environment (OBS_*, OTEL_*) changes a variant.
+  const obs = createObservability({ service: 'bench', version: '1.0.0', environment: {}, ...extra });
+  return {
+    app: itemsApp([obs.middleware()]),
+    logStats: () => ({ ...obs.logStats() }),
+    spans: () => undefined,
+    metricRequests: () => histogramCount(obs.metrics.registry, obs.metrics.nameOf('httpRequestDuration')),
+    shutdown: () => obs.shutdown(),
+  };
+}
+
+/** Observations of a histogram over all its label sets; 0 when it was never registered. */
+async function histogramCount(registry: Registry, name: string): Promise<number> {
+  const metric = registry.getSingleMetric(name) as Histogram | undefined;
+  if (metric === undefined) return 0;
+  const { values } = await metric.get();
+  return values
+    .filter((value) => value.metricName === `${name}_count`)
+    .reduce((sum, value) => sum + value.value, 0);
+}
+
+function itemsApp(middlewares: readonly RequestHandler[]): Express {
+  const app = express();
+  for (const middleware of middlewares) app.use(middleware);
+  app.get('/v1/items/:id', (req, res) => {
+    res.json({ id: req.params.id, name: `item ${req.params.id}` });
+  });
+  return app;
+}
