@@ -11,8 +11,6 @@ type Chunk = string | Uint8Array;
 
 interface CounterState extends ByteCounts {
   readonly context: RequestContext;
-  readonly write: ServerResponse['write'];
-  readonly end: ServerResponse['end'];
   readonly push: IncomingMessage['push'];
 }
 
@@ -20,6 +18,7 @@ const kCounts = Symbol('sightline.byteCounts');
 
 type CountedResponse = ServerResponse & { [kCounts]?: CounterState };
 type CountedRequest = IncomingMessage & { [kCounts]?: CounterState };
+type Write = (this: ServerResponse, ...args: unknown[]) => unknown;
 
 /**
  * Counts body bytes actually written (right for chunked and streamed responses, and for
@@ -35,13 +34,13 @@ export function countBytes(req: IncomingMessage, res: ServerResponse, context: R
     bytesIn: contentLength === undefined ? 0 : Number(contentLength) || 0,
     bytesOut: 0,
     context,
-    write: res.write,
-    end: res.end,
     push: req.push,
   };
   counted[kCounts] = state;
-  res.write = countingWrite;
-  res.end = countingEnd;
+  if (!countsThroughPrototype(res)) {
+    res.write = countingWrite(res.write as Write) as ServerResponse['write'];
+    res.end = countingEnd(res.end as Write) as ServerResponse['end'];
+  }
   if (contentLength === undefined && req.headers['transfer-encoding'] !== undefined) {
     // A chunked body has no length up front: count what the parser hands over.
     (req as CountedRequest)[kCounts] = state;
@@ -50,20 +49,52 @@ export function countBytes(req: IncomingMessage, res: ServerResponse, context: R
   return state;
 }
 
-const countingWrite = function countingWrite(this: CountedResponse, chunk: Chunk, ...rest: unknown[]) {
-  const state = this[kCounts] as CounterState;
-  if (!this.destroyed && chunk !== undefined && chunk !== null) sent(state, chunk, rest[0]);
-  return (state.write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-} as ServerResponse['write'];
+const countingPrototypes = new WeakSet<object>();
 
-const countingEnd = function countingEnd(this: CountedResponse, ...args: unknown[]) {
-  const state = this[kCounts] as CounterState;
-  const chunk = args[0];
-  if (!this.destroyed && !this.writableEnded && (typeof chunk === 'string' || chunk instanceof Uint8Array)) {
-    sent(state, chunk, args[1]);
+/**
+ * An Express app's own response prototype (`app.response`, one per app, inherited by apps
+ * mounted in it) gets counting `write`/`end` once; they count only responses that carry
+ * counter state. Wrapping each response instead costs two property transitions and two
+ * closures per request.
+ */
+function countsThroughPrototype(res: ServerResponse): boolean {
+  const prototype = Object.getPrototypeOf(res) as Record<string, unknown> | null;
+  if (prototype === null) return false;
+  for (let p: object | null = prototype; p !== null; p = Object.getPrototypeOf(p) as object | null) {
+    if (countingPrototypes.has(p)) return true;
   }
-  return (state.end as (...a: unknown[]) => ServerResponse).apply(this, args);
-} as ServerResponse['end'];
+  if (!Object.prototype.hasOwnProperty.call(prototype, 'app')) return false;
+  Object.defineProperty(prototype, 'write', {
+    configurable: true,
+    writable: true,
+    value: countingWrite(prototype.write as Write),
+  });
+  Object.defineProperty(prototype, 'end', { configurable: true, writable: true, value: countingEnd(prototype.end as Write) });
+  countingPrototypes.add(prototype);
+  return true;
+}
+
+function countingWrite(write: Write): Write {
+  return function countingWrite(this: CountedResponse, chunk: unknown, encoding?: unknown) {
+    const state = this[kCounts];
+    if (state !== undefined && !this.destroyed && (typeof chunk === 'string' || chunk instanceof Uint8Array)) {
+      sent(state, chunk, encoding);
+    }
+    // eslint-disable-next-line prefer-rest-params
+    return write.apply(this, arguments as unknown as unknown[]);
+  };
+}
+
+function countingEnd(end: Write): Write {
+  return function countingEnd(this: CountedResponse, chunk?: unknown, encoding?: unknown) {
+    const state = this[kCounts];
+    if (state !== undefined && !this.destroyed && !this.writableEnded && (typeof chunk === 'string' || chunk instanceof Uint8Array)) {
+      sent(state, chunk, encoding);
+    }
+    // eslint-disable-next-line prefer-rest-params
+    return end.apply(this, arguments as unknown as unknown[]);
+  };
+}
 
 const countingPush = function countingPush(this: CountedRequest, chunk: unknown, encoding?: BufferEncoding) {
   const state = this[kCounts] as CounterState;

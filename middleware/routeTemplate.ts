@@ -23,10 +23,21 @@ export function captureRouteTemplate(req: IncomingMessage, context: RequestConte
   const routed = req as RoutedRequest;
   if (routed[kRouteContext] !== undefined) return;
   routed[kRouteContext] = context;
-  // A shared accessor reading state from Symbols: a per-request closure would give
-  // every request object a hidden class of its own.
-  Object.defineProperty(req, 'route', ROUTE_ACCESSOR);
+  const prototype = Object.getPrototypeOf(req) as object;
+  if (accessorPrototypes.has(prototype)) return;
+  if (Object.prototype.hasOwnProperty.call(prototype, 'app')) {
+    // An Express app's own request prototype (`app.request`, one per app, inherited by
+    // apps mounted in it): one accessor there serves every request of the app, where
+    // defining it on each request would push every request object into slow dictionary mode.
+    Object.defineProperty(prototype, 'route', ROUTE_ACCESSOR);
+    accessorPrototypes.add(prototype);
+  } else {
+    // Not an Express request (or an unusual set-up): never touch a prototype we do not own.
+    Object.defineProperty(req, 'route', ROUTE_ACCESSOR);
+  }
 }
+
+const accessorPrototypes = new WeakSet<object>();
 
 export function routeTemplateOf(context: RequestContext): string {
   return context.route ?? UNMATCHED_ROUTE;
@@ -39,6 +50,7 @@ const ROUTE_ACCESSOR: PropertyDescriptor = {
     return this[kRoute];
   },
   set(this: RoutedRequest, value: { path?: unknown } | undefined) {
+    // The router assigns `req.route` on every request of the app, observed or not.
     this[kRoute] = value;
     const context = this[kRouteContext];
     if (value !== undefined && value !== null && context !== undefined) {

@@ -105,6 +105,23 @@ describe('access log', () => {
     expect(completed.bytes_out).toBe(Buffer.byteLength('data: one\n\ndata: two\n\ndata: [DONE]\n\n'));
   });
 
+  it('counts bytes once, with the mounted template, in an app mounted in another', async () => {
+    const { app: server, logs } = observedApp((a) => {
+      const inner = express();
+      inner.get('/things/:id', (req, res) => {
+        res.write('part;');
+        res.end(`thing ${req.params.id}`);
+      });
+      a.use('/sub', inner);
+    });
+    for (const id of ['sub-1', 'sub-2']) {
+      const res = await request(server).get(`/sub/things/${id}`).set('x-request-id', id);
+      expect(res.text).toBe(`part;thing ${id}`);
+      const line = await completedLine(logs, id);
+      expect(line).toMatchObject({ route: '/sub/things/:id', bytes_out: Buffer.byteLength(`part;thing ${id}`) });
+    }
+  });
+
   it('counts request bytes from content-length and from a chunked body', async () => {
     const { app: server, logs } = app();
     const body = JSON.stringify({ text: 'x'.repeat(500) });
