@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { context, INVALID_SPAN_CONTEXT, propagation, trace, type Span } from '@opentelemetry/api';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 
@@ -44,7 +44,10 @@ export function instrumentProcess(): ProcessInstrumentation {
           if (!('setHeader' in request)) (request as IncomingMessage & { [kServerSpan]?: Span })[kServerSpan] = span;
         },
       }),
-      new ExpressInstrumentation(),
+      // One span per route handler (it carries `http.route`); a span for every middleware and
+      // router layer passed on the way (sightline's own, body parsers, each mounted router)
+      // would triple the spans per request and bury the ones that matter.
+      new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] }),
       new UndiciInstrumentation({
         // A trace handed in explicitly outside any span (a job continuing `TRACEPARENT`) goes out as it is.
         ignoreRequestHook: (request) => hasTraceHeader(request) && !hasActiveSpan(),
