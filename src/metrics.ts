@@ -132,32 +132,32 @@ export function createMetrics(options: MetricsOptions = {}): SightlineMetrics {
 
 /** Counters read from the logger's own tallies at scrape time: logging stays free of metric calls. */
 function registerLogCounters(metrics: SightlineMetrics, read: () => Readonly<LogStats>): void {
-  const dropped = METRIC_CATALOGUE.logLinesDropped;
-  new Counter({
-    name: metrics.prefix + dropped.name,
-    help: dropped.help,
-    labelNames: dropped.labelNames,
-    registers: [metrics.registry],
-    collect() {
-      this.reset();
-      this.inc({ reason: 'sampling' }, read().droppedBySampling);
-    },
-  });
-  const failures = METRIC_CATALOGUE.logFailures;
-  new Counter({
-    name: metrics.prefix + failures.name,
-    help: failures.help,
-    labelNames: failures.labelNames,
-    registers: [metrics.registry],
-    collect() {
-      const stats = read();
-      this.reset();
-      this.inc({ kind: 'transport' }, stats.transportErrors);
-      this.inc({ kind: 'format' }, stats.formatErrors);
-    },
+  collectedCounter(metrics, METRIC_CATALOGUE.logLinesDropped, () => [[{ reason: 'sampling' }, read().droppedBySampling]]);
+  collectedCounter(metrics, METRIC_CATALOGUE.logFailures, () => {
+    const stats = read();
+    return [
+      [{ kind: 'transport' }, stats.transportErrors],
+      [{ kind: 'format' }, stats.formatErrors],
+    ];
   });
 }
 
+function collectedCounter(
+  metrics: SightlineMetrics,
+  definition: MetricDefinition,
+  values: () => readonly (readonly [Record<string, string>, number])[],
+): void {
+  new Counter({
+    name: metrics.prefix + definition.name,
+    help: definition.help,
+    labelNames: definition.labelNames,
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      for (const [labels, value] of values()) this.inc(labels, value);
+    },
+  });
+}
 function typeOf(metric: unknown): MetricType | 'other' {
   if (metric instanceof Counter) return 'counter';
   if (metric instanceof Gauge) return 'gauge';
