@@ -7,7 +7,7 @@ import type { LogStats } from '../src/logStats';
 import type { SightlineLogger } from '../src/logger';
 import type { StreamFigures, StreamOutcome } from '../src/streamObservation';
 import { countBytes } from './byteCounter';
-import { pathMatcher } from './pathMatcher';
+import { pathMatcher } from '../src/pathMatcher';
 import { requestContextOf } from './requestState';
 import { whenResponseEnds } from './responseEnd';
 import { captureRouteTemplate, routeTemplateOf } from './routeTemplate';

@@ -5,7 +5,7 @@ import type { RequestContext } from '../src/context';
 import { METRIC_CATALOGUE } from '../src/metricCatalogue';
 import type { SightlineMetrics } from '../src/metrics';
 import { countBytes } from './byteCounter';
-import { pathMatcher } from './pathMatcher';
+import { pathMatcher } from '../src/pathMatcher';
 import { existingRequestContext, requestContextOf } from './requestState';
 import { whenResponseEnds } from './responseEnd';
 import { captureRouteTemplate, routeTemplateOf, UNMATCHED_ROUTE } from './routeTemplate';

@@ -4,6 +4,7 @@ import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { pathMatcher } from './pathMatcher';
 
 /** Paths whose requests create no spans: probes and scrapes would drown the traces. */
 export const UNTRACED_PATHS: readonly string[] = ['/health', '/metrics'];
@@ -72,9 +73,10 @@ export function serverSpanOf(req: IncomingMessage): Span | undefined {
   return (req as IncomingMessage & { [kServerSpan]?: Span })[kServerSpan];
 }
 
+const matchesUntraced = pathMatcher('tracing', UNTRACED_PATHS);
+
 export function isUntraced(url: string | undefined): boolean {
-  const path = (url ?? '/').split('?', 1)[0] as string;
-  return UNTRACED_PATHS.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+  return matchesUntraced(url ?? '/');
 }
 
 function hasActiveSpan(): boolean {
