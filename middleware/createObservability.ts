@@ -16,7 +16,6 @@ import { httpMetricsStep } from './httpMetrics';
 import { metricsRoute } from './metricsRoute';
 import { observeSse, streamObserver, type ObserveStream, type ObserveStreamOptions } from './observeSse';
 import { requestIdStep, type RequestIdOptions } from './requestId';
-import { captureRouteTemplate } from './routeTemplate';
 import { activeSpanHeaders, spanIdentityStep } from './spanIdentity';
 import { setUpTracing, type ObservabilityTracingOptions } from './tracingSetup';
 import { outgoingTraceHeaders, traceContextStep, type TraceContextOptions } from './traceContext';
@@ -189,7 +188,6 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
       let proceed = next;
       if (bridge !== undefined) proceed = () => bridge.run(requestContext, [req, res], next);
       if (spanContext !== undefined) {
-        captureRouteTemplate(req, requestContext);
         const inner = proceed;
         proceed = () => otelContext.with(spanContext, inner);
       }

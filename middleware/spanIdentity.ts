@@ -15,7 +15,7 @@ import type { RequestContext } from '../src/context';
 import { isUntraced, serverSpanOf } from '../src/instrumentation';
 import { formatTraceparent } from '../src/w3cTraceContext';
 import { whenResponseEnds } from './responseEnd';
-import { routeTemplateOf } from './routeTemplate';
+import { captureRouteTemplate, routeTemplateOf } from './routeTemplate';
 import type { TraceContextStep } from './traceContext';
 
 export interface SpanIdentityOptions {
@@ -42,6 +42,8 @@ export function spanIdentityStep(options: SpanIdentityOptions): SpanIdentityStep
       untraced(req, res, context);
       return undefined;
     }
+    // The span's name and `http.route` come from the template, whichever span it is.
+    captureRouteTemplate(req, context);
     let span = serverSpanOf(req);
     let continueIn: Context | undefined;
     if (span === undefined) {

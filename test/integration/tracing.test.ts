@@ -86,6 +86,20 @@ describe('tracing', () => {
     expect(manual?.parentSpanContext?.spanId).toBe(server?.spanContext().spanId);
   });
 
+  it('names the span by route template even with the access log and metrics off', async () => {
+    const { app } = observedApp(
+      (a) => {
+        a.get('/v1/bare/:id', (_req, res) => {
+          res.json({});
+        });
+      },
+      { tracingEnabled: true, tracing, accessLog: false, metrics: false },
+    );
+    await request(app).get('/v1/bare/3');
+    const [span] = exporter.getFinishedSpans();
+    expect(span).toMatchObject({ name: 'GET /v1/bare/:id', attributes: expect.objectContaining({ 'http.route': '/v1/bare/:id' }) });
+  });
+
   it('shares one tracer provider between two instances instead of colliding', async () => {
     const first = tracedApp();
     const second = tracedApp();
