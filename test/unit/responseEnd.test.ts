@@ -11,7 +11,7 @@ async function serve(handler: (res: ServerResponse) => void) {
 }
 
 describe('whenResponseEnds', () => {
-  it('calls every callback once, in order, through one pair of listeners', async () => {
+  it('calls every callback once, in order, through one shared listener', async () => {
     const calls: string[] = [];
     let listeners = 0;
     const { server, port } = await serve((res) => {
@@ -24,7 +24,7 @@ describe('whenResponseEnds', () => {
     await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text());
     await new Promise((resolve) => setTimeout(resolve, 20));
     server.close();
-    expect(listeners).toBe(2);
+    expect(listeners).toBe(1);
     expect(calls).toEqual(['first', 'second']);
   });
 
