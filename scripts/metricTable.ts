@@ -7,6 +7,10 @@ const SECTION_TITLES: Record<MetricDefinition['section'], string> = {
   http: 'HTTP (`obs.middleware()`)',
   stream: 'Streams (`obs.observeSse()`, `obs.observeStream()`)',
   logging: 'Logging',
+  health: 'Health checks (`obs.health`)',
+  ops: 'Ops routes and admin guard',
+  events: 'Telemetry event bus (`obs.events`)',
+  pool: 'Pools and sessions (from events, by the metrics consumer)',
 };
 
 /** The README's metric table, rendered from the catalogue in src/metricCatalogue.ts. */

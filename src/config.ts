@@ -13,6 +13,8 @@ export interface SightlineConfig {
   /** Prepended to every metric name sightline registers (`myapp_`). */
   readonly metricsPrefix: string;
   readonly metricsPublic: boolean;
+  /** `false`: every `/health` endpoint answers 404. */
+  readonly healthEnabled: boolean;
   readonly adminToken: string | undefined;
   readonly tracingEnabled: boolean;
 }
@@ -53,6 +55,7 @@ const VARIABLES = {
   OBS_ENABLED: booleanVar,
   OBS_METRICS_ENABLED: booleanVar,
   OBS_METRICS_PUBLIC: booleanVar,
+  OBS_HEALTH_ENABLED: booleanVar,
   OBS_METRICS_PREFIX: z
     .string()
     .trim()
@@ -104,6 +107,7 @@ export const CONFIG_DEFAULTS: SightlineConfig = Object.freeze({
   metricsEnabled: true,
   metricsPrefix: '',
   metricsPublic: false,
+  healthEnabled: true,
   adminToken: undefined,
   tracingEnabled: false,
 });
@@ -143,6 +147,7 @@ export function loadConfig(
     metricsEnabled: overrides.metricsEnabled ?? parsed.OBS_METRICS_ENABLED ?? CONFIG_DEFAULTS.metricsEnabled,
     metricsPrefix: overrides.metricsPrefix ?? parsed.OBS_METRICS_PREFIX ?? CONFIG_DEFAULTS.metricsPrefix,
     metricsPublic: overrides.metricsPublic ?? parsed.OBS_METRICS_PUBLIC ?? CONFIG_DEFAULTS.metricsPublic,
+    healthEnabled: overrides.healthEnabled ?? parsed.OBS_HEALTH_ENABLED ?? CONFIG_DEFAULTS.healthEnabled,
     adminToken: overrides.adminToken ?? parsed.OBS_ADMIN_TOKEN ?? parsed.ADMIN_SECRET ?? CONFIG_DEFAULTS.adminToken,
     tracingEnabled: overrides.tracingEnabled ?? parsed.OBS_TRACING_ENABLED ?? CONFIG_DEFAULTS.tracingEnabled,
   };

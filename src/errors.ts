@@ -9,10 +9,12 @@ export const ERROR_CATALOGUE = {
   SIGHTLINE_ERR_FORBIDDEN: { status: 403, message: 'Forbidden' },
   SIGHTLINE_ERR_NOT_FOUND: { status: 404, message: 'No route matches this request' },
   SIGHTLINE_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  SIGHTLINE_ERR_CONFLICT: { status: 409, message: 'The resource is busy' },
   SIGHTLINE_ERR_BODY_TOO_LARGE: { status: 413, message: 'Request body is too large' },
   SIGHTLINE_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type or encoding' },
   SIGHTLINE_ERR_CLIENT: { status: 400, message: 'The request could not be processed' },
   SIGHTLINE_ERR_INTERNAL: { status: 500, message: 'Internal server error' },
+  SIGHTLINE_ERR_JOB_FAILED: { status: 500, message: 'The job failed' },
   SIGHTLINE_ERR_UNAVAILABLE: { status: 503, message: 'Service unavailable' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -9,8 +9,10 @@ export interface MetricDefinition {
   /** Default buckets of a histogram. */
   readonly buckets?: readonly number[];
   /** What the metric is for, in the README's table. */
-  readonly section: 'http' | 'stream' | 'logging';
+  readonly section: MetricSection;
 }
+
+export type MetricSection = 'http' | 'stream' | 'logging' | 'health' | 'ops' | 'events' | 'pool';
 
 const HTTP_LABELS = ['method', 'route', 'status_code'] as const;
 
@@ -111,6 +113,128 @@ export const METRIC_CATALOGUE = {
     help: 'Log lines a transport failed to take, or whose fields could not be serialised (kind: transport, format).',
     labelNames: ['kind'],
     section: 'logging',
+  },
+  healthCheckUp: {
+    name: 'sightline_health_check_up',
+    type: 'gauge',
+    help: 'Whether a health check passed when it last ran (1) or failed (0).',
+    labelNames: ['check'],
+    section: 'health',
+  },
+  healthCheckDuration: {
+    name: 'sightline_health_check_duration_seconds',
+    type: 'histogram',
+    help: 'Time a health check took to run, up to its timeout.',
+    labelNames: ['check'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    section: 'health',
+  },
+  adminAuthFailures: {
+    name: 'sightline_admin_auth_failures_total',
+    type: 'counter',
+    help: 'Requests to guarded routes refused for their token (reason: missing, malformed, invalid).',
+    labelNames: ['reason'],
+    section: 'ops',
+  },
+  jobRuns: {
+    name: 'sightline_job_runs_total',
+    type: 'counter',
+    help: 'Ops jobs run, by job and result (succeeded, failed, already_running).',
+    labelNames: ['job', 'result'],
+    section: 'ops',
+  },
+  jobDuration: {
+    name: 'sightline_job_duration_seconds',
+    type: 'histogram',
+    help: 'Time an ops job took, by job.',
+    labelNames: ['job'],
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
+    section: 'ops',
+  },
+  eventsEmitted: {
+    name: 'sightline_events_emitted_total',
+    type: 'counter',
+    help: 'Telemetry events accepted by the event bus and passed to its consumers, by event name.',
+    labelNames: ['event'],
+    section: 'events',
+  },
+  eventsDropped: {
+    name: 'sightline_events_dropped_total',
+    type: 'counter',
+    help: 'Telemetry events left out on purpose, by event name and reason (sampling, rate_limit).',
+    labelNames: ['event', 'reason'],
+    section: 'events',
+  },
+  eventConsumerFailures: {
+    name: 'sightline_event_consumer_failures_total',
+    type: 'counter',
+    help: 'Events a consumer failed to handle, by consumer and kind (error, timeout, circuit_open).',
+    labelNames: ['consumer', 'kind'],
+    section: 'events',
+  },
+  eventConsumerOpen: {
+    name: 'sightline_event_consumer_circuit_open',
+    type: 'gauge',
+    help: 'Whether a consumer is switched off for a cool-down after repeated failures (1) or receiving events (0).',
+    labelNames: ['consumer'],
+    section: 'events',
+  },
+  poolSaturations: {
+    name: 'pool_saturations_total',
+    type: 'counter',
+    help: 'Times a pool had no worker available for a request (event pool.saturated).',
+    labelNames: ['pool'],
+    section: 'pool',
+  },
+  poolWorkerStarts: {
+    name: 'pool_worker_starts_total',
+    type: 'counter',
+    help: 'Workers started (event worker.started).',
+    labelNames: ['pool'],
+    section: 'pool',
+  },
+  poolWorkerCrashes: {
+    name: 'pool_worker_crashes_total',
+    type: 'counter',
+    help: 'Workers that exited without being asked to (event worker.crashed).',
+    labelNames: ['pool'],
+    section: 'pool',
+  },
+  poolRequests: {
+    name: 'pool_requests_total',
+    type: 'counter',
+    help: 'Requests a pool completed, by success (event request.completed).',
+    labelNames: ['pool', 'success'],
+    section: 'pool',
+  },
+  poolRequestDuration: {
+    name: 'pool_request_duration_seconds',
+    type: 'histogram',
+    help: 'Time a pool took to complete a request (event request.completed).',
+    labelNames: ['pool'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    section: 'pool',
+  },
+  sessionsCreated: {
+    name: 'sessions_created_total',
+    type: 'counter',
+    help: 'Sessions created (event session.created).',
+    labelNames: [],
+    section: 'pool',
+  },
+  sessionsCleaned: {
+    name: 'sessions_cleaned_total',
+    type: 'counter',
+    help: 'Expired sessions removed (event session.cleanup).',
+    labelNames: [],
+    section: 'pool',
+  },
+  errorRateExceeded: {
+    name: 'sightline_error_rate_exceeded_total',
+    type: 'counter',
+    help: 'Times the share of 5xx responses passed its threshold (event error_rate.exceeded).',
+    labelNames: [],
+    section: 'events',
   },
 } as const satisfies Record<string, MetricDefinition>;
 

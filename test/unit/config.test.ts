@@ -15,6 +15,7 @@ describe('loadConfig', () => {
       OBS_METRICS_PUBLIC: 'true',
       OBS_METRICS_ENABLED: 'off',
       OBS_METRICS_PREFIX: 'gateway_',
+      OBS_HEALTH_ENABLED: 'false',
       OBS_ADMIN_TOKEN: 'a-long-enough-admin-token',
       OBS_TRACING_ENABLED: 'yes',
       OTEL_SERVICE_NAME: 'gateway',
@@ -30,6 +31,7 @@ describe('loadConfig', () => {
       metricsPublic: true,
       metricsEnabled: false,
       metricsPrefix: 'gateway_',
+      healthEnabled: false,
       adminToken: 'a-long-enough-admin-token',
       tracingEnabled: true,
       service: 'gateway',
@@ -55,6 +57,7 @@ describe('loadConfig', () => {
   it.each([
     ['OBS_ENABLED', 'maybe', /expected true or false, got "maybe"/],
     ['OBS_METRICS_PUBLIC', '2', /expected true or false/],
+    ['OBS_HEALTH_ENABLED', 'maybe', /expected true or false/],
     ['OBS_METRICS_ENABLED', 'sometimes', /expected true or false/],
     ['OBS_METRICS_PREFIX', '9lives_', /not starting with a digit, got "9lives_"/],
     ['OBS_METRICS_PREFIX', 'my-app_', /letters, digits/],

@@ -1,0 +1,117 @@
+import { SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import express, { Router } from 'express';
+import { errorBody } from '../src/errors';
+import type { JobRegistry } from '../src/jobRegistry';
+import type { SightlineLogger } from '../src/logger';
+import type { Redactor } from '../src/redaction';
+import type { RuntimeSettings } from '../src/runtimeSettings';
+import { errorHandler } from './errorHandler';
+import { requestIdOf } from './requestState';
+
+/** The recent-events buffer's side of `GET /ops/events`. */
+export interface RecentEventsSource {
+  list(options: { readonly limit?: number; readonly name?: string }): readonly unknown[];
+}
+
+export interface OpsRoutesOptions {
+  readonly settings: RuntimeSettings;
+  readonly jobs: JobRegistry;
+  readonly tracer: Tracer;
+  readonly tracingEnabled: boolean;
+  readonly logger: SightlineLogger;
+  /** Job error messages pass through it before they are answered. */
+  readonly redactor: Redactor;
+  readonly recentEvents?: RecentEventsSource;
+}
+
+const MAX_EVENTS = 1000;
+
+/**
+ * `/config`, `/trace/test`, `/jobs` and `/events`, meant to be mounted under `/ops` behind
+ * `adminGuard()` (as `obs.routes()` does). Every answer is JSON; a bad request names what was
+ * wrong and changes nothing.
+ */
+export function opsRoutes(options: OpsRoutesOptions): Router {
+  const { settings, jobs, tracer, tracingEnabled, logger, redactor, recentEvents } = options;
+  const router = Router();
+  router.use(express.json({ limit: '16kb' }));
+
+  router.get('/config', (_req, res) => {
+    res.json(settings.view());
+  });
+
+  router.put('/config', (req, res) => {
+    if (!req.is('application/json')) {
+      res.status(415).json(errorBody('SIGHTLINE_ERR_UNSUPPORTED_MEDIA_TYPE', requestIdOf(req), 'Send the settings as application/json'));
+      return;
+    }
+    const update = settings.update(req.body);
+    if (!update.ok) {
+      const detail = update.errors.map(({ field, message }) => `${field}: ${message}`).join('; ');
+      logger.warn('setting change rejected', { target: 'sightline', errors: update.errors });
+      res.status(400).json({ ...errorBody('SIGHTLINE_ERR_BAD_REQUEST', requestIdOf(req), `Nothing changed. ${detail}`), fields: update.errors });
+      return;
+    }
+    res.json({ changes: update.changes, settings: update.settings });
+  });
+
+  router.post('/trace/test', (req, res) => {
+    if (!tracingEnabled) {
+      res.status(503).json(errorBody('SIGHTLINE_ERR_UNAVAILABLE', requestIdOf(req), 'Tracing is switched off (OBS_TRACING_ENABLED)'));
+      return;
+    }
+    const parent = trace.getActiveSpan()?.spanContext().spanId;
+    tracer.startActiveSpan('sightline.trace_test', (span) => {
+      span.setAttribute('sightline.test', true);
+      span.setStatus({ code: SpanStatusCode.OK });
+      span.end();
+      const { traceId, spanId, traceFlags } = span.spanContext();
+      res.json({ trace_id: traceId, span_id: spanId, sampled: (traceFlags & 1) === 1, parent_span_id: parent });
+    });
+  });
+
+  router.get('/jobs', (_req, res) => {
+    res.json({ jobs: jobs.list() });
+  });
+
+  router.post('/jobs/:name', async (req, res) => {
+    const name = String(req.params.name);
+    const run = await jobs.run(name);
+    const requestId = requestIdOf(req);
+    switch (run.status) {
+      case 'unknown':
+        res.status(404).json(errorBody('SIGHTLINE_ERR_NOT_FOUND', requestId, `No job named ${JSON.stringify(name.slice(0, 64))}`));
+        return;
+      case 'already_running':
+        res.status(409).json(errorBody('SIGHTLINE_ERR_CONFLICT', requestId, `Job ${name} is already running`));
+        return;
+      case 'succeeded':
+        logger.info('job finished', { target: 'sightline', job: name, result: 'succeeded', duration_ms: round(run.durationMs) });
+        res.json({ job: name, result: 'succeeded', duration_ms: round(run.durationMs), output: run.output ?? null });
+        return;
+      case 'failed': {
+        logger.error('job failed', { target: 'sightline', job: name, duration_ms: round(run.durationMs), error: run.error });
+        const reason = redactor.string(run.error instanceof Error ? run.error.message : String(run.error)).slice(0, 500);
+        res.status(500).json(errorBody('SIGHTLINE_ERR_JOB_FAILED', requestId, `Job ${name} failed: ${reason}`));
+        return;
+      }
+    }
+  });
+
+  router.get('/events', (req, res) => {
+    const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENTS) {
+      res.status(400).json(errorBody('SIGHTLINE_ERR_BAD_REQUEST', requestIdOf(req), `limit must be an integer from 1 to ${MAX_EVENTS}`));
+      return;
+    }
+    const name = typeof req.query.name === 'string' && req.query.name !== '' ? req.query.name : undefined;
+    res.json({ events: recentEvents?.list({ limit, name }) ?? [] });
+  });
+
+  router.use(errorHandler({ logger }));
+  return router;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

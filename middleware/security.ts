@@ -1,0 +1,17 @@
+import helmet from 'helmet';
+import type { RequestHandler } from 'express';
+
+/**
+ * helmet's headers for sightline's JSON ops routes: nothing on them is a page, so the
+ * content security policy allows nothing, and no response may be framed or cached.
+ */
+export function opsSecurityHeaders(): RequestHandler {
+  const headers = helmet({
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+  return function opsSecurity(req, res, next) {
+    res.setHeader('Cache-Control', 'no-store');
+    headers(req, res, next);
+  };
+}

@@ -1,0 +1,114 @@
+import type { Server } from 'node:http';
+import type { Lifecycle } from './lifecycle';
+import type { SightlineLogger } from './logger';
+
+export interface SignalHandlingOptions {
+  /** Time between readiness turning 503 and the server refusing connections, for load balancers to notice. Default 5000. */
+  readonly drainDelayMs?: number;
+  /** Time in-flight requests and streams get to finish once the server stops accepting. Default 20000. */
+  readonly gracePeriodMs?: number;
+  /** Default SIGTERM and SIGINT. */
+  readonly signals?: readonly NodeJS.Signals[];
+  /** Called with 0 when everything is closed and flushed. Default `process.exit`. */
+  readonly exit?: (code: number) => void;
+  /** Where the signals come from. Default `process`. */
+  readonly signalSource?: NodeJS.EventEmitter;
+}
+
+export interface GracefulShutdownDependencies {
+  readonly lifecycle: Lifecycle;
+  readonly logger: SightlineLogger;
+  /** Flushes telemetry (logs, spans, events): `obs.shutdown()`. */
+  readonly flush: () => Promise<void>;
+}
+
+export interface SignalHandling {
+  /** What a signal starts; idempotent, so a second signal waits for the first shutdown. */
+  shutdown(reason: string): Promise<void>;
+  /** Removes the signal listeners. */
+  dispose(): void;
+}
+
+const DEFAULT_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+const IDLE_SWEEP_MS = 100;
+
+/**
+ * On a signal: readiness fails at once, the drain delay passes, the server stops accepting,
+ * in-flight requests and streams get the grace period, whatever is left is closed, then
+ * telemetry is flushed and `exit(0)` called.
+ */
+export function handleSignals(server: Server, dependencies: GracefulShutdownDependencies, options: SignalHandlingOptions = {}): SignalHandling {
+  const { lifecycle, logger, flush } = dependencies;
+  const {
+    drainDelayMs = 5000,
+    gracePeriodMs = 20000,
+    signals = DEFAULT_SIGNALS,
+    exit = (code: number) => process.exit(code),
+    signalSource = process,
+  } = options;
+  for (const [name, value] of [['drainDelayMs', drainDelayMs], ['gracePeriodMs', gracePeriodMs]] as const) {
+    if (!Number.isFinite(value) || value < 0) throw new TypeError(`handleSignals: ${name} must be a number >= 0, got ${value}`);
+  }
+
+  let running: Promise<void> | undefined;
+
+  async function stop(reason: string): Promise<void> {
+    lifecycle.beginDraining();
+    logger.warn('shutdown started', { target: 'sightline', reason, drain_delay_ms: drainDelayMs, grace_period_ms: gracePeriodMs });
+    await sleep(drainDelayMs);
+    const closed = closeServer(server);
+    // Keep-alive connections between requests would hold `close` back until their own timeout.
+    const sweeper = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS).unref();
+    server.closeIdleConnections();
+    const finished = await Promise.race([closed.then(() => true), sleep(gracePeriodMs).then(() => false)]);
+    clearInterval(sweeper);
+    if (!finished) {
+      logger.warn('grace period over, closing the remaining connections', { target: 'sightline', connections: await connectionCount(server) });
+      server.closeAllConnections();
+      await closed;
+    }
+    logger.info('shutdown finished', { target: 'sightline', reason, in_grace_period: finished });
+    try {
+      await flush();
+    } catch {
+      // Nothing left to report it to; the exit must still happen.
+    }
+    exit(0);
+  }
+
+  function shutdown(reason: string): Promise<void> {
+    running ??= stop(reason);
+    return running;
+  }
+
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (running !== undefined) logger.warn('signal received during shutdown, still draining', { target: 'sightline', signal });
+    void shutdown(signal);
+  };
+  for (const signal of signals) signalSource.on(signal, onSignal);
+
+  return {
+    shutdown,
+    dispose() {
+      for (const signal of signals) signalSource.removeListener(signal, onSignal);
+    },
+  };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close(() => resolve());
+  });
+}
+
+function connectionCount(server: Server): Promise<number> {
+  return new Promise((resolve) => server.getConnections((error, count) => resolve(error ? -1 : count)));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
