@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { context as otelContext, type Tracer } from '@opentelemetry/api';
 import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import type TransportStream from 'winston-transport';
@@ -7,14 +8,21 @@ import { createContextStore, type ContextStore, type RequestContext } from '../s
 import { createLogger, type SightlineLogger } from '../src/logger';
 import { createLogStats, type LogStats } from '../src/logStats';
 import { createMetrics, type MetricsOptions, type SightlineMetrics } from '../src/metrics';
+import { handleSignals, type SignalHandling, type SignalHandlingOptions } from '../src/gracefulShutdown';
+import { createJobRegistry, type Job, type JobRegistrationOptions } from '../src/jobRegistry';
+import { createLifecycle } from '../src/lifecycle';
 import { createRedactor, type RedactionOptions } from '../src/redaction';
+import { createRuntimeSettings, type RuntimeSettings } from '../src/runtimeSettings';
 import { isTraceSampled } from '../src/sampling';
 import { randomSpanId, randomTraceId } from '../src/w3cTraceContext';
 import { accessLogStep } from './accessLog';
+import { adminGuard } from './adminGuard';
 import { errorHandler, notFound } from './errorHandler';
 import { httpMetricsStep } from './httpMetrics';
 import { metricsRoute } from './metricsRoute';
 import { observeSse, streamObserver, type ObserveStream, type ObserveStreamOptions } from './observeSse';
+import { opsRoutes } from './opsRoutes';
+import { opsSecurityHeaders } from './security';
 import { requestIdStep, type RequestIdOptions } from './requestId';
 import { activeSpanHeaders, spanIdentityStep } from './spanIdentity';
 import { setUpTracing, type ObservabilityTracingOptions } from './tracingSetup';
@@ -78,12 +86,24 @@ export interface Observability {
   readonly metrics: SightlineMetrics;
   /** The current request's context; `context.set(key, value)` adds a field to its later log lines. */
   readonly context: ContextStore;
+  /** Settings an operator may change at run time (`GET`/`PUT /ops/config`). */
+  readonly settings: RuntimeSettings;
+  /** Jobs an operator may run with `POST /ops/jobs/:name`. */
+  readonly jobs: { register(name: string, job: Job, options?: JobRegistrationOptions): void };
   /** A snapshot of what logging dropped or contained. */
   logStats(): Readonly<LogStats>;
   /** requestId → traceContext → accessLog → httpMetrics, as one middleware. */
   middleware(): RequestHandler;
-  /** `GET /metrics` (404 when metrics are switched off). */
+  /**
+   * `GET /metrics` (admin token unless `OBS_METRICS_PUBLIC`) and `/ops/*` (admin token; 404 when
+   * none is configured), with helmet's headers.
+   */
   routes(): Router;
+  /**
+   * SIGTERM/SIGINT: readiness 503 at once, a drain delay, the server stops accepting, in-flight
+   * requests and streams get a grace period, then telemetry is flushed and the process exits 0.
+   */
+  handleSignals(server: Server, options?: SignalHandlingOptions): SignalHandling;
   /** Starts observing a streamed response (time to first event, gaps, events, outcome). */
   observeStream: ObserveStream;
   /** Middleware for an SSE route: observes the stream and sets SSE headers. */
@@ -114,6 +134,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
 
   const context = createContextStore();
   const stats = createLogStats();
+  const redactor = createRedactor(loggerOptions.redaction);
   const { logger, flush } = createLogger({
     identity: {
       service: config.service,
@@ -123,7 +144,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     },
     level: config.logLevel,
     context,
-    redactor: createRedactor(loggerOptions.redaction),
+    redactor,
     stats,
     transports: loggerOptions.transports,
     destination: loggerOptions.destination,
@@ -141,6 +162,9 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     logger.warn('configuration value rejected, default used', { target: 'sightline', variable, reason: message });
   }
 
+  const lifecycle = createLifecycle();
+  const settings = createRuntimeSettings({ logger, logSamplingRateInfo: config.logSamplingRateInfo });
+  const jobs = createJobRegistry({ metrics });
   let shutdownPromise: Promise<void> | undefined;
 
   function outgoingHeaders(): Record<string, string> {
@@ -177,12 +201,11 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
         ? undefined
         : httpMetricsStep({ metrics, excludePaths: metricsOptions.excludePaths });
     const bridge = clsNamespace === undefined ? undefined : createClsBridge(clsNamespace);
-    const samplingRate = config.logSamplingRateInfo;
 
     return function sightline(req, res, next) {
       const requestContext = assignRequestId(req, res);
       const spanContext = continueTrace === undefined ? newTrace(req, res, requestContext) : continueTrace(req, res, requestContext);
-      requestContext.sampled = isTraceSampled(requestContext.traceId, samplingRate);
+      requestContext.sampled = isTraceSampled(requestContext.traceId, settings.logSamplingRateInfo);
       observe?.(req, res, requestContext);
       measure?.(req, res, requestContext);
       let proceed = next;
@@ -204,11 +227,24 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     context,
     logStats: () => ({ ...stats }),
     middleware,
+    settings,
+    jobs: { register: jobs.register },
     routes() {
       const router = Router();
-      router.get('/metrics', metricsRoute({ metrics, enabled: config.metricsEnabled }));
+      const security = opsSecurityHeaders();
+      const guard = adminGuard({ token: config.adminToken, metrics, logger });
+      // Switched off, /metrics is a plain 404 for everyone: there is nothing behind it to guard.
+      const metricsGuard = config.metricsPublic || !config.metricsEnabled ? [] : [guard];
+      router.get('/metrics', security, ...metricsGuard, metricsRoute({ metrics, enabled: config.metricsEnabled }));
+      router.use(
+        '/ops',
+        security,
+        guard,
+        opsRoutes({ settings, jobs, tracer: tracing.tracer, tracingEnabled: tracing.runtime !== undefined, logger, redactor }),
+      );
       return router;
     },
+    handleSignals: (server, signalOptions) => handleSignals(server, { lifecycle, logger, flush: shutdown }, signalOptions),
     observeStream,
     observeSse: (streamOptions) => observeSse(observeStream, streamOptions),
     errorHandler: () => errorHandler({ logger }),
@@ -221,16 +257,19 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
       if (tracestate !== undefined) env.TRACESTATE = tracestate;
       return env;
     },
-    shutdown() {
-      shutdownPromise ??= Promise.resolve()
-        .then(() => tracing.runtime?.forceFlush())
-        .catch((error: unknown) => {
-          logger.warn('pending spans could not be exported', { target: 'sightline', error });
-        })
-        .then(flush);
-      return shutdownPromise;
-    },
+    shutdown,
   };
+
+  function shutdown(): Promise<void> {
+    lifecycle.beginDraining();
+    shutdownPromise ??= Promise.resolve()
+      .then(() => tracing.runtime?.forceFlush())
+      .catch((error: unknown) => {
+        logger.warn('pending spans could not be exported', { target: 'sightline', error });
+      })
+      .then(flush);
+    return shutdownPromise;
+  }
 }
 
 function newTrace(_req: unknown, _res: unknown, requestContext: RequestContext): undefined {

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 
-type EndCallback = () => void;
+type EndCallback = (res: ServerResponse) => void;
 
 const kEndCallbacks = Symbol('sightline.endCallbacks');
 
@@ -29,7 +29,7 @@ function responseEnded(this: WatchedResponse): void {
   this[kEndCallbacks] = [];
   for (const callback of callbacks) {
     try {
-      callback();
+      callback(this);
     } catch {
       // Telemetry never breaks the service it observes.
     }

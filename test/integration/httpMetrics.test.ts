@@ -173,7 +173,7 @@ describe('obs.metrics helpers', () => {
 
 describe('GET /metrics', () => {
   it('answers Prometheus text by default and JSON when asked', async () => {
-    const { app } = itemsApp();
+    const { app } = itemsApp({ metricsPublic: true });
     await request(app).get('/v1/items/1');
     const text = await request(app).get('/metrics');
     expect(text.status).toBe(200);
@@ -189,7 +189,7 @@ describe('GET /metrics', () => {
   });
 
   it('leaves out the three process gauges that break Prometheus naming rules', async () => {
-    const { app } = itemsApp();
+    const { app } = itemsApp({ metricsPublic: true });
     const res = await request(app).get('/metrics');
     expect(res.text).not.toMatch(/nodejs_active_(handles|requests|resources)_total/);
     expect(res.text).toMatch(/^nodejs_eventloop_lag_seconds /m);

@@ -22,6 +22,8 @@ const STREAMS = 3;
 
 type Closer = () => Promise<void>;
 
+const ADMIN_TOKEN = 'prometheus-scrape-token-0123';
+
 interface LiveApp {
   readonly obs: Observability;
   readonly base: string;
@@ -117,7 +119,7 @@ describeWithBinary('promtool', 'sightline /metrics under promtool check metrics'
   });
 
   async function liveScrape(options: ObservabilityOptions = {}): Promise<string> {
-    const live = await startApp(options);
+    const live = await startApp({ metricsPublic: true, ...options });
     closers.push(live.close);
     await sendTraffic(live.base);
     await settled(live.obs);
@@ -169,12 +171,13 @@ describeWithBinary('prometheus', 'a real Prometheus scraping sightline', () => {
   let prometheus: RunningPrometheus | undefined;
 
   beforeAll(async () => {
-    live = await startApp();
+    // /metrics behind the admin token, as in production: Prometheus sends it as a bearer token.
+    live = await startApp({ adminToken: ADMIN_TOKEN });
     // Traffic first: the first scrape then already holds the final counts.
     await sendTraffic(live.base);
     await settled(live.obs);
     prometheus = await startPrometheus({
-      targets: [{ job: 'app', url: `${live.base}/metrics` }],
+      targets: [{ job: 'app', url: `${live.base}/metrics`, bearerToken: ADMIN_TOKEN }],
       scrapeIntervalSeconds: 1,
     });
   }, TIMEOUT);
