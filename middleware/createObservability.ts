@@ -8,6 +8,14 @@ import { createContextStore, type ContextStore, type RequestContext } from '../s
 import { createLogger, type SightlineLogger } from '../src/logger';
 import { createLogStats, type LogStats } from '../src/logStats';
 import { createMetrics, type MetricsOptions, type SightlineMetrics } from '../src/metrics';
+import { createErrorRateMonitor } from '../src/errorRateMonitor';
+import { createEventBus, type EventBus } from '../src/eventBus';
+import { createEventLogConsumer } from '../src/eventLogConsumer';
+import { createEventMetricsConsumer } from '../src/eventMetricsConsumer';
+import { createEventLoopLag } from '../src/eventLoopLag';
+import { createHealthRegistry, type HealthRegistry } from '../src/healthRegistry';
+import { createPoolStats } from '../src/poolStatsConsumer';
+import { createRecentEvents } from '../src/recentEvents';
 import { handleSignals, type SignalHandling, type SignalHandlingOptions } from '../src/gracefulShutdown';
 import { createJobRegistry, type Job, type JobRegistrationOptions } from '../src/jobRegistry';
 import { createLifecycle } from '../src/lifecycle';
@@ -16,7 +24,9 @@ import { createRuntimeSettings, type RuntimeSettings } from '../src/runtimeSetti
 import { isTraceSampled } from '../src/sampling';
 import { randomSpanId, randomTraceId } from '../src/w3cTraceContext';
 import { accessLogStep } from './accessLog';
+import { whenResponseEnds } from './responseEnd';
 import { adminGuard } from './adminGuard';
+import { healthRoutes } from './healthRoutes';
 import { errorHandler, notFound } from './errorHandler';
 import { httpMetricsStep } from './httpMetrics';
 import { metricsRoute } from './metricsRoute';
@@ -57,6 +67,30 @@ export interface ObservabilityStreamOptions {
   readonly upstreams?: readonly string[];
 }
 
+export interface ObservabilityEventOptions {
+  /** Sampling rate by event name or pattern (`pool.*`); changeable at run time through `/ops/config`. */
+  readonly sampling?: Readonly<Record<string, number>>;
+  /** Events per second allowed by event name or pattern; the rest are counted and dropped. */
+  readonly rateLimits?: Readonly<Record<string, number>>;
+  /** Events kept for `/ops/events`. Default 200. */
+  readonly recent?: number;
+}
+
+export interface ObservabilityHealthOptions {
+  /** `/health/live` fails from this event-loop lag on. Default 1000. */
+  readonly maxEventLoopLagMs?: number;
+  /** Overall deadline of the readiness checks. Default 2000. */
+  readonly deadlineMs?: number;
+  /** Share of 5xx responses over `windowMs` that emits `error_rate.exceeded`. Default 0.05 over 60 s, from 20 requests. */
+  readonly errorRate?: { readonly threshold?: number; readonly windowMs?: number; readonly minRequests?: number };
+}
+
+/** `obs.health`: checks for `/health/ready`, pool statistics for `/health/detailed`, startup tasks for `/health/startup`. */
+export interface ObservabilityHealth extends Pick<HealthRegistry, 'register' | 'unregister' | 'registerPool' | 'check'> {
+  /** Work that must finish before `/health/startup` (and readiness) pass. */
+  startupTask(name: string, task: Promise<unknown> | (() => Promise<unknown>)): void;
+}
+
 export interface ObservabilityOptions extends ConfigOverrides {
   /** Variables to read settings from. Default `process.env`. */
   readonly environment?: Readonly<Record<string, string | undefined>>;
@@ -73,6 +107,8 @@ export interface ObservabilityOptions extends ConfigOverrides {
   readonly tracing?: ObservabilityTracingOptions;
   /** Mirror the request context into this cls-hooked namespace (opt-in, costly). */
   readonly clsNamespace?: string;
+  readonly events?: ObservabilityEventOptions;
+  readonly health?: ObservabilityHealthOptions;
 }
 
 export interface Observability {
@@ -88,6 +124,9 @@ export interface Observability {
   readonly context: ContextStore;
   /** Settings an operator may change at run time (`GET`/`PUT /ops/config`). */
   readonly settings: RuntimeSettings;
+  /** The telemetry event bus: `emit(name, measurements, metadata)`, `subscribe(pattern, consumer)`. */
+  readonly events: EventBus;
+  readonly health: ObservabilityHealth;
   /** Jobs an operator may run with `POST /ops/jobs/:name`. */
   readonly jobs: { register(name: string, job: Job, options?: JobRegistrationOptions): void };
   /** A snapshot of what logging dropped or contained. */
@@ -121,6 +160,7 @@ export interface Observability {
 }
 
 const DEFAULT_EXCLUDED_PATHS = ['/health', '/metrics'];
+const ADMIN_TOKEN_MISSING = 'OBS_ADMIN_TOKEN is not set: /ops answers 404, and /metrics too unless OBS_METRICS_PUBLIC=true';
 
 export function createObservability(options: ObservabilityOptions = {}): Observability {
   const { environment = process.env, logger: loggerOptions = {}, clsNamespace, ...overrides } = options;
@@ -163,7 +203,30 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   }
 
   const lifecycle = createLifecycle();
-  const settings = createRuntimeSettings({ logger, logSamplingRateInfo: config.logSamplingRateInfo });
+  const events = createEventBus({
+    metrics,
+    redactor,
+    context,
+    sampling: options.events?.sampling,
+    rateLimits: options.events?.rateLimits,
+    onConsumerFailure: ({ consumer, kind, circuit, error }) => {
+      logger.warn('event consumer failed', { target: 'sightline', consumer, kind, circuit, error });
+    },
+  });
+  const recentEvents = createRecentEvents({ capacity: options.events?.recent });
+  const poolStats = createPoolStats();
+  events.subscribe('*', createEventLogConsumer({ logger }), { name: 'log' });
+  events.subscribe('*', createEventMetricsConsumer(metrics), { name: 'metrics' });
+  events.subscribe('*', recentEvents.consumer, { name: 'recent' });
+  events.subscribe('*', poolStats.consumer, { name: 'pool_stats' });
+  const errorRate = createErrorRateMonitor({
+    ...options.health?.errorRate,
+    onExceeded: (details) => events.emit('error_rate.exceeded', { ...details }),
+  });
+  const recordOutcome = (res: { statusCode: number }): void => errorRate.record(res.statusCode >= 500);
+  const health = createHealthRegistry({ metrics, deadlineMs: options.health?.deadlineMs });
+  const lag = createEventLoopLag();
+  const settings = createRuntimeSettings({ logger, logSamplingRateInfo: config.logSamplingRateInfo, events });
   const jobs = createJobRegistry({ metrics });
   let shutdownPromise: Promise<void> | undefined;
 
@@ -208,6 +271,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
       requestContext.sampled = isTraceSampled(requestContext.traceId, settings.logSamplingRateInfo);
       observe?.(req, res, requestContext);
       measure?.(req, res, requestContext);
+      whenResponseEnds(res, recordOutcome);
       let proceed = next;
       if (bridge !== undefined) proceed = () => bridge.run(requestContext, [req, res], next);
       if (spanContext !== undefined) {
@@ -228,9 +292,31 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     logStats: () => ({ ...stats }),
     middleware,
     settings,
+    events,
+    health: {
+      register: health.register,
+      unregister: health.unregister,
+      registerPool: health.registerPool,
+      check: health.check,
+      startupTask: lifecycle.startupTask,
+    },
     jobs: { register: jobs.register },
     routes() {
       const router = Router();
+      router.use(
+        healthRoutes({
+          registry: health,
+          lifecycle,
+          config,
+          configErrors,
+          notes: config.adminToken === undefined ? [ADMIN_TOKEN_MISSING] : [],
+          pools: poolStats.pools,
+          errorRate: errorRate.rate,
+          lag,
+          maxEventLoopLagMs: options.health?.maxEventLoopLagMs,
+          enabled: config.healthEnabled,
+        }),
+      );
       const security = opsSecurityHeaders();
       const guard = adminGuard({ token: config.adminToken, metrics, logger });
       // Switched off, /metrics is a plain 404 for everyone: there is nothing behind it to guard.
@@ -240,7 +326,15 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
         '/ops',
         security,
         guard,
-        opsRoutes({ settings, jobs, tracer: tracing.tracer, tracingEnabled: tracing.runtime !== undefined, logger, redactor }),
+        opsRoutes({
+          settings,
+          jobs,
+          tracer: tracing.tracer,
+          tracingEnabled: tracing.runtime !== undefined,
+          logger,
+          redactor,
+          recentEvents,
+        }),
       );
       return router;
     },
@@ -262,8 +356,12 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
 
   function shutdown(): Promise<void> {
     lifecycle.beginDraining();
-    shutdownPromise ??= Promise.resolve()
-      .then(() => tracing.runtime?.forceFlush())
+    shutdownPromise ??= events
+      .flush()
+      .then(() => {
+        lag.stop();
+        return tracing.runtime?.forceFlush();
+      })
       .catch((error: unknown) => {
         logger.warn('pending spans could not be exported', { target: 'sightline', error });
       })

@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Lifecycle } from './lifecycle';
 import type { SightlineLogger } from './logger';
 
@@ -51,6 +53,12 @@ export function handleSignals(server: Server, dependencies: GracefulShutdownDepe
   }
 
   let running: Promise<void> | undefined;
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket): void => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+  server.on('connection', track);
 
   async function stop(reason: string): Promise<void> {
     lifecycle.beginDraining();
@@ -63,9 +71,12 @@ export function handleSignals(server: Server, dependencies: GracefulShutdownDepe
     const finished = await Promise.race([closed.then(() => true), sleep(gracePeriodMs).then(() => false)]);
     clearInterval(sweeper);
     if (!finished) {
-      logger.warn('grace period over, closing the remaining connections', { target: 'sightline', connections: await connectionCount(server) });
+      logger.warn('grace period over, closing the remaining connections', { target: 'sightline', connections: sockets.size });
+      const cut = [...sockets].map((socket) => once(socket, 'close'));
       server.closeAllConnections();
-      await closed;
+      // A socket reports `close` only once its handle is closed, on a later turn, and the
+      // responses it carried end then: their log lines must be written before the flush.
+      await Promise.all([closed, ...cut]);
     }
     logger.info('shutdown finished', { target: 'sightline', reason, in_grace_period: finished });
     try {
@@ -91,6 +102,7 @@ export function handleSignals(server: Server, dependencies: GracefulShutdownDepe
     shutdown,
     dispose() {
       for (const signal of signals) signalSource.removeListener(signal, onSignal);
+      server.removeListener('connection', track);
     },
   };
 }
@@ -103,10 +115,6 @@ function closeServer(server: Server): Promise<void> {
     }
     server.close(() => resolve());
   });
-}
-
-function connectionCount(server: Server): Promise<number> {
-  return new Promise((resolve) => server.getConnections((error, count) => resolve(error ? -1 : count)));
 }
 
 function sleep(ms: number): Promise<void> {

@@ -2,6 +2,9 @@ export { createObservability } from '../middleware/createObservability';
 export type {
   Observability,
   ObservabilityOptions,
+  ObservabilityEventOptions,
+  ObservabilityHealth,
+  ObservabilityHealthOptions,
   ObservabilityLoggerOptions,
   ObservabilityAccessLogOptions,
   ObservabilityMetricsOptions,
@@ -22,6 +25,13 @@ export type { ObserveStream, ObserveStreamOptions, StreamMetricsOptions } from '
 export { errorHandler, notFound } from '../middleware/errorHandler';
 export type { ErrorHandlerOptions } from '../middleware/errorHandler';
 export { requestContextOf, requestIdOf } from '../middleware/requestState';
+export { healthRoutes, HEALTH_PATHS } from '../middleware/healthRoutes';
+export type { HealthRoutesOptions } from '../middleware/healthRoutes';
+export { adminGuard } from '../middleware/adminGuard';
+export type { AdminGuardOptions } from '../middleware/adminGuard';
+export { opsRoutes } from '../middleware/opsRoutes';
+export type { OpsRoutesOptions, RecentEventsSource } from '../middleware/opsRoutes';
+export { opsSecurityHeaders } from '../middleware/security';
 
 export { loadConfig, CONFIG_DEFAULTS } from './config';
 export type { SightlineConfig, ConfigError, ConfigOverrides, LoadedConfig } from './config';
@@ -53,6 +63,30 @@ export { isTraceSampled } from './sampling';
 export { ERROR_CATALOGUE, errorBody } from './errors';
 export type { ErrorCode, ErrorBody } from './errors';
 export { isValidRequestId } from './requestId';
+export { httpProbe, tcpProbe, thresholdProbe } from './healthProbes';
+export type { HealthProbe, ProbeOutcome, HttpProbeOptions, TcpProbeOptions, ThresholdProbeOptions } from './healthProbes';
+export { createHealthRegistry } from './healthRegistry';
+export type { HealthRegistry, HealthReport, CheckResult, HealthStatus, RegisterCheckOptions } from './healthRegistry';
+export { createLifecycle } from './lifecycle';
+export type { Lifecycle, LifecyclePhase, StartupState } from './lifecycle';
+export { createEventBus } from './eventBus';
+export type { EventBus, EventBusOptions, TelemetryEvent, EventConsumer, SubscribeOptions, EventBusStats } from './eventBus';
+export { EVENT_CATALOGUE } from './eventCatalogue';
+export { createEventLogConsumer } from './eventLogConsumer';
+export { createEventMetricsConsumer } from './eventMetricsConsumer';
+export { createRecentEvents } from './recentEvents';
+export { createPoolStats } from './poolStatsConsumer';
+export type { PoolStats } from './poolStatsConsumer';
+export { createErrorRateMonitor } from './errorRateMonitor';
+export { createEventLoopLag } from './eventLoopLag';
+export type { EventLoopLag } from './eventLoopLag';
+export { createJobRegistry } from './jobRegistry';
+export type { Job, JobRegistry, JobRun, JobSummary } from './jobRegistry';
+export { createRuntimeSettings } from './runtimeSettings';
+export type { RuntimeSettings, RuntimeSettingsView, SettingsUpdate } from './runtimeSettings';
+export { handleSignals } from './gracefulShutdown';
+export type { SignalHandling, SignalHandlingOptions } from './gracefulShutdown';
+export { adminTokenMatcher } from './adminToken';
 export {
   parseTraceparent,
   formatTraceparent,

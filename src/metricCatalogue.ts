@@ -161,14 +161,14 @@ export const METRIC_CATALOGUE = {
   eventsDropped: {
     name: 'sightline_events_dropped_total',
     type: 'counter',
-    help: 'Telemetry events left out on purpose, by event name and reason (sampling, rate_limit).',
+    help: 'Telemetry events left out, by event name and reason (sampling, rate_limit, overflow of the delivery queue, invalid).',
     labelNames: ['event', 'reason'],
     section: 'events',
   },
   eventConsumerFailures: {
     name: 'sightline_event_consumer_failures_total',
     type: 'counter',
-    help: 'Events a consumer failed to handle, by consumer and kind (error, timeout, circuit_open).',
+    help: 'Events a consumer did not handle, by consumer and kind (error, timeout, circuit_open, overflow of its deliveries in flight).',
     labelNames: ['consumer', 'kind'],
     section: 'events',
   },

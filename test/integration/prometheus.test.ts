@@ -48,8 +48,13 @@ async function startApp(options: ObservabilityOptions = {}): Promise<LiveApp> {
         res.end();
       });
       routes.use(instance.routes());
+      instance.health.register('self', () => Promise.resolve(true));
+      instance.jobs.register('noop', () => undefined);
+      instance.events.subscribe('session.*', () => {
+        throw new Error('a consumer that always fails');
+      }, { name: 'broken' });
     },
-    { streams: { upstreams: [UPSTREAM] }, ...options },
+    { streams: { upstreams: [UPSTREAM] }, events: { sampling: { 'session.cleanup': 0 } }, ...options },
   );
   const { port, close } = await listen(app);
   return { obs, base: `http://127.0.0.1:${port}`, close };
@@ -60,8 +65,19 @@ async function get(url: string): Promise<{ status: number; body: string }> {
   return { status: response.status, body: await response.text() };
 }
 
-/** Traffic on every route (and an unmatched path), so that every metric has samples. */
-async function sendTraffic(base: string): Promise<void> {
+/** Traffic on every route (and an unmatched path), health, ops and events, so that every metric has samples. */
+async function sendTraffic(base: string, obs: Observability): Promise<void> {
+  expect((await get(`${base}/health/ready`)).status).toBe(200);
+  expect((await get(`${base}/ops/config`)).status).toBe(401);
+  const job = await fetch(`${base}/ops/jobs/noop`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  expect(job.status).toBe(200);
+  obs.events.emit('pool.saturated', { queue_size: 3, available_workers: 0 }, { pool: 'sandbox' });
+  obs.events.emit('worker.started', { startup_ms: 40 }, { pool: 'sandbox', worker_id: 'w1' });
+  obs.events.emit('worker.crashed', { exit_code: 1 }, { pool: 'sandbox', worker_id: 'w1' });
+  obs.events.emit('request.completed', { duration_ms: 12 }, { pool: 'sandbox', success: true });
+  obs.events.emit('session.created', { ttl_s: 60 }, { session_id: 's1' });
+  obs.events.emit('session.cleanup', { count: 1, duration_ms: 2 });
+  await obs.events.flush();
   for (const id of ITEM_IDS) {
     const { status, body } = await get(`${base}/v1/items/${id}`);
     expect(status).toBe(200);
@@ -119,9 +135,9 @@ describeWithBinary('promtool', 'sightline /metrics under promtool check metrics'
   });
 
   async function liveScrape(options: ObservabilityOptions = {}): Promise<string> {
-    const live = await startApp({ metricsPublic: true, ...options });
+    const live = await startApp({ metricsPublic: true, adminToken: ADMIN_TOKEN, ...options });
     closers.push(live.close);
-    await sendTraffic(live.base);
+    await sendTraffic(live.base, live.obs);
     await settled(live.obs);
     const response = await fetch(`${live.base}/metrics`, { headers: { accept: 'text/plain' } });
     expect(response.status).toBe(200);
@@ -174,7 +190,7 @@ describeWithBinary('prometheus', 'a real Prometheus scraping sightline', () => {
     // /metrics behind the admin token, as in production: Prometheus sends it as a bearer token.
     live = await startApp({ adminToken: ADMIN_TOKEN });
     // Traffic first: the first scrape then already holds the final counts.
-    await sendTraffic(live.base);
+    await sendTraffic(live.base, live.obs);
     await settled(live.obs);
     prometheus = await startPrometheus({
       targets: [{ job: 'app', url: `${live.base}/metrics`, bearerToken: ADMIN_TOKEN }],

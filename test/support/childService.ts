@@ -2,13 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 /**
- * Runs `test/fixtures/tracedService.ts` as a real child process. Tracing has to be tested
- * out of jest's module sandbox: there, require-in-the-middle patches nothing and the OTLP
- * exporters' dynamic imports fail.
+ * Runs a fixture service (default `test/fixtures/tracedService.ts`) as a real child process.
+ * Tracing has to be tested out of jest's module sandbox: there, require-in-the-middle patches
+ * nothing and the OTLP exporters' dynamic imports fail. Signals need a process of their own.
  */
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
-const FIXTURE = path.join(REPO_ROOT, 'test', 'fixtures', 'tracedService.ts');
+const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 const REGISTER = path.join(REPO_ROOT, 'src', 'register.ts');
 
 const START_TIMEOUT_MS = 20_000;
@@ -23,6 +23,13 @@ export interface StartServiceOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Start with `-r src/register.ts` (patching before Express loads). Default true. */
   readonly preload?: boolean;
+  /** File in test/fixtures. Default `tracedService.ts`. */
+  readonly fixture?: string;
+}
+
+export interface ChildExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
 }
 
 export interface ChildService {
@@ -37,6 +44,10 @@ export interface ChildService {
   stderr(): string;
   /** SIGTERM (the fixture flushes spans and logs), SIGKILL after 5 s; resolves once it exited. */
   stop(): Promise<void>;
+  /** Sends a signal and returns at once. */
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves when the process has exited. */
+  exited(): Promise<ChildExit>;
 }
 
 const running = new Set<ChildProcess>();
@@ -73,8 +84,8 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 export function startService(options: StartServiceOptions): Promise<ChildService> {
-  const { name, env = {}, preload = true } = options;
-  const args = ['-r', 'ts-node/register/transpile-only', ...(preload ? ['-r', REGISTER] : []), FIXTURE];
+  const { name, env = {}, preload = true, fixture = 'tracedService.ts' } = options;
+  const args = ['-r', 'ts-node/register/transpile-only', ...(preload ? ['-r', REGISTER] : []), path.join(FIXTURES, fixture)];
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: {
@@ -87,6 +98,7 @@ export function startService(options: StartServiceOptions): Promise<ChildService
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
+  const exit = new Promise<ChildExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 
   const lines: LogLine[] = [];
   let pendingStdout = '';
@@ -151,6 +163,10 @@ export function startService(options: StartServiceOptions): Promise<ChildService
         },
         stderr: () => stderrText,
         stop: () => stopChild(child),
+        kill: (signal) => {
+          child.kill(signal);
+        },
+        exited: () => exit,
       });
     });
   });
