@@ -3,23 +3,30 @@ import { createObservability } from '../src/index';
 
 /**
  * A small service wired with sightline, started by `npm start` until the reference
- * gateway lands: try `curl -i localhost:8080/v1/items/42`, `curl -N localhost:8080/v1/stream`
- * and `curl localhost:8080/metrics`, and watch the JSON lines.
+ * gateway lands: try `curl -i localhost:8080/v1/items/42`, `curl -N localhost:8080/v1/stream`,
+ * `curl localhost:8080/health/detailed` and, with `OBS_ADMIN_TOKEN` set,
+ * `curl -H "Authorization: Bearer $OBS_ADMIN_TOKEN" localhost:8080/ops/events`; watch the JSON lines.
  */
-const obs = createObservability({ service: 'sightline-demo', version: '0.1.0', streams: { upstreams: ['ticker'] } });
+const obs = createObservability({
+  service: 'sightline-demo',
+  version: '0.1.0',
+  streams: { upstreams: ['ticker'] },
+  // A demo's metrics may be read by anyone on the machine; a real service keeps the guard.
+  metricsPublic: process.env.OBS_METRICS_PUBLIC === undefined ? true : undefined,
+});
 const app = express();
 app.disable('x-powered-by');
 app.use(obs.middleware());
 app.use(obs.routes());
 app.use(express.json({ limit: '1mb' }));
 
-app.get('/health', (_req, res) => {
-  res.json({ status: 'ok', version: obs.config.version });
-});
+obs.health.register('event-loop', () => Promise.resolve(true), { critical: false });
+obs.jobs.register('say-hello', () => ({ hello: 'operator' }));
 
 app.get('/v1/items/:id', (req, res) => {
   obs.context.set('item_id', req.params.id);
   obs.logger.info('item looked up');
+  obs.events.emit('request.completed', { duration_ms: 1 }, { pool: 'items', success: true });
   res.json({ id: req.params.id, name: `item ${req.params.id}` });
 });
 
@@ -52,12 +59,4 @@ const port = Number(process.env.PORT ?? 8080);
 const server = app.listen(port, () => {
   obs.logger.info('demo listening', { port });
 });
-
-function stop(signal: NodeJS.Signals): void {
-  obs.logger.info('shutting down', { signal });
-  server.close(() => {
-    void obs.shutdown().then(() => process.exit(0));
-  });
-}
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+obs.handleSignals(server, { drainDelayMs: Number(process.env.DRAIN_DELAY_MS ?? 0) });
