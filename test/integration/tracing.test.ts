@@ -110,3 +110,18 @@ describe('tracing', () => {
     await second.obs.shutdown();
   });
 });
+
+describe('POST /ops/trace/test', () => {
+  it('emits a test span under the request span and answers its trace id', async () => {
+    const token = 'trace-test-admin-token-01';
+    const { app } = observedApp((routes, obs) => routes.use(obs.routes()), { tracingEnabled: true, tracing, adminToken: token });
+    const res = await request(app).post('/ops/trace/test').set('authorization', `Bearer ${token}`);
+    expect(res.status).toBe(200);
+    const answered = assertTraceparent(res.headers.traceparent);
+    expect(res.body).toEqual({ trace_id: answered.traceId, span_id: expect.stringMatching(/^[0-9a-f]{16}$/), sampled: true, parent_span_id: answered.parentId });
+    const [testSpan] = exporter.getFinishedSpans().filter((span) => span.name === 'sightline.trace_test');
+    expect(testSpan?.spanContext().traceId).toBe(res.body.trace_id);
+    expect(testSpan?.spanContext().spanId).toBe(res.body.span_id);
+    expect(testSpan?.parentSpanContext?.spanId).toBe(answered.parentId);
+  });
+});
