@@ -6,6 +6,7 @@ import { LOG_LEVELS } from '../src/logLevels';
 import type { LogStats } from '../src/logStats';
 import type { SightlineLogger } from '../src/logger';
 import type { StreamFigures, StreamOutcome } from '../src/streamObservation';
+import { roundToThousandths } from '../src/roundToThousandths';
 import { countBytes } from './byteCounter';
 import { pathMatcher } from '../src/pathMatcher';
 import { requestContextOf } from './requestState';
@@ -79,7 +80,7 @@ export function accessLogStep(options: AccessLogOptions): AccessLogStep {
         url: wroteStarted ? undefined : url,
         route: routeTemplateOf(context),
         status,
-        latency_ms: roundMs(performance.now() - context.startedAt),
+        latency_ms: roundToThousandths(performance.now() - context.startedAt),
         bytes_in: counts.bytesIn,
         bytes_out: counts.bytesOut,
         outcome,
@@ -100,18 +101,14 @@ export function accessLog(options: AccessLogOptions): RequestHandler {
 function streamFields(stream: StreamFigures): Record<string, unknown> {
   return {
     upstream: stream.upstream,
-    ttft_ms: stream.ttftMs === undefined ? undefined : roundMs(stream.ttftMs),
-    max_gap_ms: roundMs(stream.maxGapMs),
-    max_content_gap_ms: roundMs(stream.maxContentGapMs),
+    ttft_ms: stream.ttftMs === undefined ? undefined : roundToThousandths(stream.ttftMs),
+    max_gap_ms: roundToThousandths(stream.maxGapMs),
+    max_content_gap_ms: roundToThousandths(stream.maxContentGapMs),
     events: stream.events,
     keepalives: stream.keepalives,
-    stream_duration_ms: roundMs(stream.durationMs),
+    stream_duration_ms: roundToThousandths(stream.durationMs),
     outcome_reason: stream.reason,
   };
-}
-
-function roundMs(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
 }
 
 function isLevelEnabled(logger: SightlineLogger, level: keyof typeof LOG_LEVELS): boolean {

@@ -6,6 +6,7 @@ import { errorBody } from '../src/errors';
 import { createEventLoopLag, type EventLoopLag } from '../src/eventLoopLag';
 import type { CheckResult, HealthRegistry, HealthStatus } from '../src/healthRegistry';
 import type { Lifecycle, StartupState } from '../src/lifecycle';
+import { roundToThousandths } from '../src/roundToThousandths';
 import { requestIdOf } from './requestState';
 
 export interface HealthRoutesOptions {
@@ -106,10 +107,10 @@ export function healthRoutes(options: HealthRoutesOptions): Router {
   };
   const noteList = [...notes];
   const configProblems = configErrors.map(({ variable, message }) => ({ variable, message }));
-  const uptimeSeconds = () => roundTo3((now() - startedAt) / 1000);
+  const uptimeSeconds = () => roundToThousandths((now() - startedAt) / 1000);
 
   function liveness() {
-    const lagMs = roundTo3(lag.lagMs());
+    const lagMs = roundToThousandths(lag.lagMs());
     return { ok: lagMs < maxEventLoopLagMs, lagMs };
   }
 
@@ -223,7 +224,7 @@ export function healthRoutes(options: HealthRoutesOptions): Router {
           process: {
             memory: { rss: memory.rss, heap_used: memory.heapUsed, heap_total: memory.heapTotal, external: memory.external },
             event_loop_lag_ms: live.lagMs,
-            uptime_s: roundTo3(process.uptime()),
+            uptime_s: roundToThousandths(process.uptime()),
             pid: process.pid,
             node: process.version,
           },
@@ -359,6 +360,3 @@ function mapValues<T, U>(record: Readonly<Record<string, T>>, map: (value: T) =>
   return mapped;
 }
 
-function roundTo3(value: number): number {
-  return Math.round(value * 1000) / 1000;
-}

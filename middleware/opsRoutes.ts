@@ -5,6 +5,7 @@ import type { JobRegistry } from '../src/jobRegistry';
 import type { SightlineLogger } from '../src/logger';
 import type { Redactor } from '../src/redaction';
 import type { RuntimeSettings } from '../src/runtimeSettings';
+import { roundToThousandths } from '../src/roundToThousandths';
 import { errorHandler } from './errorHandler';
 import { requestIdOf } from './requestState';
 
@@ -86,11 +87,11 @@ export function opsRoutes(options: OpsRoutesOptions): Router {
         res.status(409).json(errorBody('SIGHTLINE_ERR_CONFLICT', requestId, `Job ${name} is already running`));
         return;
       case 'succeeded':
-        logger.info('job finished', { target: 'sightline', job: name, result: 'succeeded', duration_ms: round(run.durationMs) });
-        res.json({ job: name, result: 'succeeded', duration_ms: round(run.durationMs), output: run.output ?? null });
+        logger.info('job finished', { target: 'sightline', job: name, result: 'succeeded', duration_ms: roundToThousandths(run.durationMs) });
+        res.json({ job: name, result: 'succeeded', duration_ms: roundToThousandths(run.durationMs), output: run.output ?? null });
         return;
       case 'failed': {
-        logger.error('job failed', { target: 'sightline', job: name, duration_ms: round(run.durationMs), error: run.error });
+        logger.error('job failed', { target: 'sightline', job: name, duration_ms: roundToThousandths(run.durationMs), error: run.error });
         const reason = redactor.string(run.error instanceof Error ? run.error.message : String(run.error)).slice(0, 500);
         res.status(500).json(errorBody('SIGHTLINE_ERR_JOB_FAILED', requestId, `Job ${name} failed: ${reason}`));
         return;
@@ -110,8 +111,4 @@ export function opsRoutes(options: OpsRoutesOptions): Router {
 
   router.use(errorHandler({ logger }));
   return router;
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
 }

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { isNativeError } from 'node:util/types';
 import type { HealthProbe, ProbeOutcome } from './healthProbes';
 import type { SightlineMetrics } from './metrics';
+import { roundToThousandths } from './roundToThousandths';
 
 export type HealthStatus = 'pass' | 'warn' | 'fail';
 
@@ -139,7 +140,7 @@ export function createHealthRegistry(options: HealthRegistryOptions = {}): Healt
     return {
       ok: timedOut ? false : outcome.ok,
       critical: entry.critical,
-      latency_ms: Math.round(latency * 1000) / 1000,
+      latency_ms: roundToThousandths(latency),
       ...(timedOut ? { message: timeoutMessage } : withoutUndefined(outcome)),
       checked_at: new Date(now()).toISOString(),
     };
