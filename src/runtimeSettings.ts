@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseEventPattern } from './eventPattern';
 import type { SightlineLogger } from './logger';
 import { LOG_LEVEL_NAMES, type LogLevel } from './logLevels';
 
@@ -44,14 +45,16 @@ const rate = z.number({ error: 'expected a number between 0 and 1' }).min(0, { e
   error: 'expected a number between 0 and 1',
 });
 
-const EVENT_PATTERN = /^(\*|[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?|\*(\.[a-z0-9_]+)+)$/;
 
 const PATCH = z.strictObject(
   {
     log_level: z.enum(LOG_LEVEL_NAMES, { error: `expected one of ${LOG_LEVEL_NAMES.join(', ')}` }),
     log_sampling_rate_info: rate,
     event_sampling: z.record(
-      z.string().regex(EVENT_PATTERN, { error: 'expected an event name or pattern such as pool.saturated, pool.* or *' }),
+      // The bus's own parser, so ops accepts exactly the patterns `setSamplingRate` does.
+      z.string().refine((pattern) => parseEventPattern(pattern) !== undefined, {
+        error: 'expected an event name or pattern such as pool.saturated, pool.* or *',
+      }),
       rate,
     ),
   },
