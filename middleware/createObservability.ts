@@ -9,6 +9,7 @@ import { createLogger, type SightlineLogger } from '../src/logger';
 import { createLogStats, type LogStats } from '../src/logStats';
 import { createMetrics, type MetricsOptions, type SightlineMetrics } from '../src/metrics';
 import { createErrorRateMonitor } from '../src/errorRateMonitor';
+import type { ErrorFormat } from '../src/errors';
 import { createEventBus, type EventBus } from '../src/eventBus';
 import { createEventLogConsumer } from '../src/eventLogConsumer';
 import { createEventMetricsConsumer } from '../src/eventMetricsConsumer';
@@ -148,9 +149,9 @@ export interface Observability {
   /** Middleware for an SSE route: observes the stream and sets SSE headers. */
   observeSse(options?: ObserveStreamOptions): RequestHandler;
   /** JSON error responses with the request id; mount after your routes. */
-  errorHandler(): ErrorRequestHandler;
+  errorHandler(options?: { readonly format?: ErrorFormat }): ErrorRequestHandler;
   /** JSON 404 for unmatched requests; mount after your routes, before `errorHandler()`. */
-  notFound(): RequestHandler;
+  notFound(options?: { readonly format?: ErrorFormat }): RequestHandler;
   /** `traceparent`, `tracestate` and `x-request-id` for a call onward; `{}` outside a request. */
   outgoingHeaders(): Record<string, string>;
   /** `TRACEPARENT` and `TRACESTATE` for a child process serving the current request. */
@@ -341,8 +342,8 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     handleSignals: (server, signalOptions) => handleSignals(server, { lifecycle, logger, flush: shutdown }, signalOptions),
     observeStream,
     observeSse: (streamOptions) => observeSse(observeStream, streamOptions),
-    errorHandler: () => errorHandler({ logger }),
-    notFound,
+    errorHandler: (handlerOptions) => errorHandler({ logger, format: handlerOptions?.format }),
+    notFound: (handlerOptions) => notFound(handlerOptions?.format),
     outgoingHeaders,
     childProcessEnv() {
       const { traceparent, tracestate } = outgoingHeaders();

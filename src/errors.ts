@@ -12,10 +12,13 @@ export const ERROR_CATALOGUE = {
   SIGHTLINE_ERR_CONFLICT: { status: 409, message: 'The resource is busy' },
   SIGHTLINE_ERR_BODY_TOO_LARGE: { status: 413, message: 'Request body is too large' },
   SIGHTLINE_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type or encoding' },
+  SIGHTLINE_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests' },
   SIGHTLINE_ERR_CLIENT: { status: 400, message: 'The request could not be processed' },
   SIGHTLINE_ERR_INTERNAL: { status: 500, message: 'Internal server error' },
   SIGHTLINE_ERR_JOB_FAILED: { status: 500, message: 'The job failed' },
+  SIGHTLINE_ERR_UPSTREAM: { status: 502, message: 'An upstream service failed' },
   SIGHTLINE_ERR_UNAVAILABLE: { status: 503, message: 'Service unavailable' },
+  SIGHTLINE_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'An upstream service did not answer in time' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -32,3 +35,26 @@ export interface ErrorBody {
 export function errorBody(code: ErrorCode, requestId: string | undefined, message?: string): ErrorBody {
   return { error: { code, message: message ?? ERROR_CATALOGUE[code].message, request_id: requestId } };
 }
+
+/** An error as every error response describes it, before it is put in a body. */
+export interface ErrorDescription {
+  readonly status: number;
+  readonly code: ErrorCode;
+  /** Safe to show the client. */
+  readonly message: string;
+  readonly requestId: string | undefined;
+  /** The request field at fault, when one is. */
+  readonly param?: string;
+  /** A short machine-readable reason finer than `code` (`model_not_found`, `circuit_open`). */
+  readonly reason?: string;
+}
+
+/** Turns an error description into a response body (`sightlineErrorFormat`, `openAiErrorFormat`). */
+export type ErrorFormat = (error: ErrorDescription) => unknown;
+
+/** `{ error: { code, message, request_id } }`, plus `param` and `reason` when known. */
+export const sightlineErrorFormat: ErrorFormat = function sightlineErrorFormat(error) {
+  const body = errorBody(error.code, error.requestId, error.message);
+  if (error.param === undefined && error.reason === undefined) return body;
+  return { error: { ...body.error, param: error.param, reason: error.reason } };
+};

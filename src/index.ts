@@ -60,8 +60,12 @@ export type { StreamObservation, StreamFigures, StreamOutcome } from './streamOb
 export { createRedactor } from './redaction';
 export type { Redactor, RedactionOptions } from './redaction';
 export { isTraceSampled } from './sampling';
-export { ERROR_CATALOGUE, errorBody } from './errors';
-export type { ErrorCode, ErrorBody } from './errors';
+export { ERROR_CATALOGUE, errorBody, sightlineErrorFormat } from './errors';
+export type { ErrorCode, ErrorBody, ErrorDescription, ErrorFormat } from './errors';
+export { openAiErrorFormat } from './openAiErrorFormat';
+export type { OpenAiErrorBody } from './openAiErrorFormat';
+export { RequestError } from './requestError';
+export type { RequestErrorOptions } from './requestError';
 export { isValidRequestId } from './requestId';
 export { httpProbe, tcpProbe, thresholdProbe } from './healthProbes';
 export type { HealthProbe, ProbeOutcome, HttpProbeOptions, TcpProbeOptions, ThresholdProbeOptions } from './healthProbes';

@@ -1,0 +1,38 @@
+import type { ErrorFormat } from './errors';
+
+/** The body OpenAI-compatible clients parse: `{ error: { message, type, param, code } }`. */
+export interface OpenAiErrorBody {
+  readonly error: {
+    readonly message: string;
+    readonly type: string;
+    readonly param: string | null;
+    readonly code: string | null;
+    readonly request_id: string | undefined;
+  };
+}
+
+const TYPE_BY_STATUS: Readonly<Record<number, string>> = {
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  429: 'rate_limit_error',
+  503: 'overloaded_error',
+  504: 'timeout_error',
+};
+
+/**
+ * Errors in the OpenAI shape, for OpenAI-compatible services (`obs.errorHandler({ format:
+ * openAiErrorFormat })`). `code` is the finer reason when there is one, else sightline's code.
+ */
+export const openAiErrorFormat: ErrorFormat = function openAiErrorFormat(error): OpenAiErrorBody {
+  const type = TYPE_BY_STATUS[error.status] ?? (error.status >= 500 ? 'api_error' : 'invalid_request_error');
+  return {
+    error: {
+      message: error.message,
+      type,
+      param: error.param ?? null,
+      code: error.reason ?? error.code,
+      request_id: error.requestId,
+    },
+  };
+};
