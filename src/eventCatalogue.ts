@@ -23,10 +23,22 @@ export const EVENT_CATALOGUE = {
     metrics: [],
   },
   'pool.saturated': {
-    description: 'A request found no worker available and was queued.',
+    description: 'A request found no worker free and no room in the queue, and was refused.',
     measurements: ['queue_size', 'available_workers'],
     metadata: ['pool'],
     metrics: ['poolSaturations'],
+  },
+  'pool.crashed': {
+    description: 'Workers crashed so often within the window that the pool stopped taking requests until it is reset.',
+    measurements: ['crashes', 'window_s'],
+    metadata: ['pool'],
+    metrics: [],
+  },
+  'pool.reset': {
+    description: 'An operator reset a crashed pool: it takes requests again.',
+    measurements: [],
+    metadata: ['pool'],
+    metrics: [],
   },
   'worker.started': {
     description: 'A pool started a worker.',
@@ -37,25 +49,25 @@ export const EVENT_CATALOGUE = {
   'worker.crashed': {
     description: 'A worker exited without being asked to.',
     measurements: ['exit_code'],
-    metadata: ['pool', 'worker_id', 'signal', 'error', 'stack'],
+    metadata: ['pool', 'worker_id', 'pid', 'signal', 'error', 'stack', 'tool', 'call_id'],
     metrics: ['poolWorkerCrashes'],
   },
   'request.started': {
     description: 'A pool took a request.',
-    measurements: [],
+    measurements: ['queue_wait_ms'],
     metadata: ['correlation_id', 'command', 'pool'],
     metrics: [],
   },
   'request.completed': {
     description: 'A pool finished a request, successfully or not.',
     measurements: ['duration_ms'],
-    metadata: ['correlation_id', 'pool', 'success'],
+    metadata: ['correlation_id', 'pool', 'success', 'error_type'],
     metrics: ['poolRequests', 'poolRequestDuration'],
   },
   'session.created': {
     description: 'A session was created.',
     measurements: ['ttl_s'],
-    metadata: ['session_id', 'metadata'],
+    metadata: ['session_ref', 'metadata'],
     metrics: ['sessionsCreated'],
   },
   'session.cleanup': {
