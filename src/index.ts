@@ -63,6 +63,7 @@ export { isTraceSampled } from './sampling';
 export { ERROR_CATALOGUE, errorBody, sightlineErrorFormat } from './errors';
 export type { ErrorCode, ErrorBody, ErrorDescription, ErrorFormat } from './errors';
 export { openAiErrorFormat } from './openAiErrorFormat';
+export { isOpenAiContentEvent } from './openAiStreamContent';
 export type { OpenAiErrorBody } from './openAiErrorFormat';
 export { RequestError } from './requestError';
 export type { RequestErrorOptions } from './requestError';
