@@ -219,7 +219,7 @@ export function healthRoutes(options: HealthRoutesOptions): Router {
           phase,
           startup: { ok: started, ...startup, notes: noteList },
           checks,
-          pools: { ...registry.pools(), ...appPools.pools },
+          pools: mergePools(registry.pools(), appPools.pools),
           ...(appPools.error === undefined ? {} : { pools_error: appPools.error }),
           process: {
             memory: { rss: memory.rss, heap_used: memory.heapUsed, heap_total: memory.heapTotal, external: memory.external },
@@ -360,3 +360,18 @@ function mapValues<T, U>(record: Readonly<Record<string, T>>, map: (value: T) =>
   return mapped;
 }
 
+
+/** A pool both registered and seen in events shows its live figures and its event counts together. */
+function mergePools(registered: Record<string, unknown>, fromEvents: Record<string, unknown>): Record<string, unknown> {
+  // No prototype: a pool named `__proto__` stays a pool.
+  const merged: Record<string, unknown> = Object.assign(Object.create(null) as Record<string, unknown>, fromEvents);
+  for (const [name, stats] of Object.entries(registered)) {
+    const seen = merged[name];
+    merged[name] = isPlainObject(seen) && isPlainObject(stats) ? { ...seen, ...stats } : stats;
+  }
+  return merged;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
