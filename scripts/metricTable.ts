@@ -1,7 +1,12 @@
+import { COMPETITOR_METRICS } from '../competitor/competitorMetrics';
+import { SANDBOX_METRICS } from '../competitor/sandbox/poolMetrics';
 import { METRIC_CATALOGUE, type MetricDefinition } from '../src/metricCatalogue';
+import { replaceBetween } from './replaceBetween';
 
 export const TABLE_START = '<!-- metrics:start (npm run docs:metrics) -->';
 export const TABLE_END = '<!-- metrics:end -->';
+
+type AppMetric = Omit<MetricDefinition, 'section'>;
 
 const SECTION_TITLES: Record<MetricDefinition['section'], string> = {
   http: 'HTTP (`obs.middleware()`)',
@@ -13,27 +18,35 @@ const SECTION_TITLES: Record<MetricDefinition['section'], string> = {
   pool: 'Pools and sessions (from events, by the metrics consumer)',
 };
 
-/** The README's metric table, rendered from the catalogue in src/metricCatalogue.ts. */
+/** The reference apps' own metrics, after sightline's. */
+const APP_SECTIONS: readonly { readonly title: string; readonly metrics: readonly AppMetric[] }[] = [
+  { title: 'Competitor: sandbox pool (`competitor/sandbox/poolMetrics.ts`)', metrics: SANDBOX_METRICS },
+  { title: 'Competitor: model (`competitor/competitorMetrics.ts`)', metrics: Object.values(COMPETITOR_METRICS) },
+];
+
+function row(metric: AppMetric): string {
+  const labels = metric.labelNames.map((l) => `\`${l}\``).join(', ') || '—';
+  const buckets = metric.buckets === undefined ? '' : ` Buckets: ${metric.buckets.join(', ')}.`;
+  return `| \`${metric.name}\` | ${metric.type} | ${labels} | ${metric.help}${buckets} |`;
+}
+
+/** The README's metric table, rendered from the catalogues. */
 export function renderMetricTable(): string {
   const rows = ['| metric | type | labels | meaning |', '|---|---|---|---|'];
   for (const section of Object.keys(SECTION_TITLES) as MetricDefinition['section'][]) {
     rows.push(`| **${SECTION_TITLES[section]}** | | | |`);
     for (const metric of Object.values(METRIC_CATALOGUE) as MetricDefinition[]) {
-      if (metric.section !== section) continue;
-      const labels = metric.labelNames.map((l) => `\`${l}\``).join(', ') || '—';
-      const buckets = metric.buckets === undefined ? '' : ` Buckets: ${metric.buckets.join(', ')}.`;
-      rows.push(`| \`${metric.name}\` | ${metric.type} | ${labels} | ${metric.help}${buckets} |`);
+      if (metric.section === section) rows.push(row(metric));
     }
   }
-  return [TABLE_START, ...rows, TABLE_END].join('\n');
+  for (const { title, metrics } of APP_SECTIONS) {
+    rows.push(`| **${title}** | | | |`);
+    for (const metric of metrics) rows.push(row(metric));
+  }
+  return rows.join('\n');
 }
 
 /** `readme` with its table replaced by a fresh rendering; throws when the markers are missing. */
 export function withMetricTable(readme: string): string {
-  const start = readme.indexOf(TABLE_START);
-  const end = readme.indexOf(TABLE_END);
-  if (start === -1 || end === -1 || end < start) {
-    throw new Error(`README.md has no metric table between ${TABLE_START} and ${TABLE_END}`);
-  }
-  return readme.slice(0, start) + renderMetricTable() + readme.slice(end + TABLE_END.length);
+  return replaceBetween(readme, TABLE_START, TABLE_END, renderMetricTable());
 }

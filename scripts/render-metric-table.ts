@@ -1,14 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { withEventTable } from './eventTable';
 import { withMetricTable } from './metricTable';
 
-/** Rewrites the README's metric table from the catalogue (`npm run docs:metrics`). */
+/** Rewrites the README's generated tables (metrics, events) from the catalogues (`npm run docs:metrics`). */
 const readmePath = path.resolve(__dirname, '..', '..', 'README.md');
 const readme = readFileSync(readmePath, 'utf8');
-const updated = withMetricTable(readme);
+const updated = withEventTable(withMetricTable(readme));
 if (updated === readme) {
-  console.log('README.md metric table is up to date');
+  console.log('README.md tables are up to date');
 } else {
   writeFileSync(readmePath, updated);
-  console.log('README.md metric table rewritten from src/metricCatalogue.ts');
+  console.log('README.md tables rewritten from the metric and event catalogues');
 }

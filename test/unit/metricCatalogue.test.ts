@@ -4,6 +4,7 @@ import express from 'express';
 import request from 'supertest';
 import { createObservability, METRIC_CATALOGUE } from '../../src/index';
 import { EXCLUDED_DEFAULT_METRICS, type MetricDefinition } from '../../src/metricCatalogue';
+import { withEventTable } from '../../scripts/eventTable';
 import { withMetricTable } from '../../scripts/metricTable';
 
 const README = path.join(__dirname, '..', '..', 'README.md');
@@ -12,6 +13,11 @@ describe('metric catalogue', () => {
   it('matches the README table (run `npm run docs:metrics` after changing the catalogue)', () => {
     const readme = readFileSync(README, 'utf8');
     expect(withMetricTable(readme)).toBe(readme);
+  });
+
+  it('has the README event table in step with the event catalogue (`npm run docs:metrics`)', () => {
+    const readme = readFileSync(README, 'utf8');
+    expect(withEventTable(readme)).toBe(readme);
   });
 
   it('lists exactly the metrics an instance registers, with their types and labels', async () => {
