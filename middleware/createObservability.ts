@@ -17,6 +17,7 @@ import { createEventLoopLag } from '../src/eventLoopLag';
 import { createHealthRegistry, type HealthRegistry } from '../src/healthRegistry';
 import { createPoolStats } from '../src/poolStatsConsumer';
 import { createRecentEvents } from '../src/recentEvents';
+import { createRequestTimeline, type RequestTimeline, type RequestTimelineOptions } from '../src/requestTimeline';
 import { handleSignals, type SignalHandling, type SignalHandlingOptions } from '../src/gracefulShutdown';
 import { createJobRegistry, type Job, type JobRegistrationOptions } from '../src/jobRegistry';
 import { createLifecycle } from '../src/lifecycle';
@@ -110,6 +111,8 @@ export interface ObservabilityOptions extends ConfigOverrides {
   readonly clsNamespace?: string;
   readonly events?: ObservabilityEventOptions;
   readonly health?: ObservabilityHealthOptions;
+  /** Log lines of recent requests for `GET /ops/requests/:request_id`; `false` keeps none. */
+  readonly timeline?: RequestTimelineOptions | false;
 }
 
 export interface Observability {
@@ -132,6 +135,8 @@ export interface Observability {
   readonly jobs: { register(name: string, job: Job, options?: JobRegistrationOptions): void };
   /** A snapshot of what logging dropped or contained. */
   logStats(): Readonly<LogStats>;
+  /** The log lines of recent requests, by request id (also `GET /ops/requests/:request_id`). */
+  readonly timeline: Pick<RequestTimeline, 'get'>;
   /** requestId → traceContext → accessLog → httpMetrics, as one middleware. */
   middleware(): RequestHandler;
   /**
@@ -176,7 +181,9 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   const context = createContextStore();
   const stats = createLogStats();
   const redactor = createRedactor(loggerOptions.redaction);
+  const timeline = options.timeline === false ? undefined : createRequestTimeline(options.timeline);
   const { logger, flush } = createLogger({
+    onRequestLine: timeline?.record,
     identity: {
       service: config.service,
       version: config.version,
@@ -291,6 +298,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     metrics,
     context,
     logStats: () => ({ ...stats }),
+    timeline: { get: (requestId) => timeline?.get(requestId) },
     middleware,
     settings,
     events,
@@ -335,6 +343,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
           logger,
           redactor,
           recentEvents,
+          timeline,
         }),
       );
       return router;

@@ -4,6 +4,8 @@ import { errorBody } from '../src/errors';
 import type { JobRegistry } from '../src/jobRegistry';
 import type { SightlineLogger } from '../src/logger';
 import type { Redactor } from '../src/redaction';
+import { isValidRequestId } from '../src/requestId';
+import type { RequestTimeline } from '../src/requestTimeline';
 import type { RuntimeSettings } from '../src/runtimeSettings';
 import { roundToThousandths } from '../src/roundToThousandths';
 import { errorHandler } from './errorHandler';
@@ -23,6 +25,8 @@ export interface OpsRoutesOptions {
   /** Job error messages pass through it before they are answered. */
   readonly redactor: Redactor;
   readonly recentEvents?: RecentEventsSource;
+  /** Source of `GET /requests/:request_id`. */
+  readonly timeline?: Pick<RequestTimeline, 'get'>;
 }
 
 const MAX_EVENTS = 1000;
@@ -33,7 +37,7 @@ const MAX_EVENTS = 1000;
  * wrong and changes nothing.
  */
 export function opsRoutes(options: OpsRoutesOptions): Router {
-  const { settings, jobs, tracer, tracingEnabled, logger, redactor, recentEvents } = options;
+  const { settings, jobs, tracer, tracingEnabled, logger, redactor, recentEvents, timeline } = options;
   const router = Router();
   router.use(express.json({ limit: '16kb' }));
 
@@ -107,6 +111,21 @@ export function opsRoutes(options: OpsRoutesOptions): Router {
     }
     const name = typeof req.query.name === 'string' && req.query.name !== '' ? req.query.name : undefined;
     res.json({ events: recentEvents?.list({ limit, name }) ?? [] });
+  });
+
+  router.get('/requests/:request_id', (req, res) => {
+    const requestId = req.params.request_id;
+    if (!isValidRequestId(requestId)) {
+      res.status(400).json(errorBody('SIGHTLINE_ERR_BAD_REQUEST', requestIdOf(req), "request_id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'"));
+      return;
+    }
+    const found = timeline?.get(requestId);
+    if (found === undefined) {
+      const message = timeline === undefined ? 'Request timelines are switched off' : 'No recent request has this id (the buffer keeps the latest requests only)';
+      res.status(404).json(errorBody('SIGHTLINE_ERR_NOT_FOUND', requestIdOf(req), message));
+      return;
+    }
+    res.json(found);
   });
 
   router.use(errorHandler({ logger }));

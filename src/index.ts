@@ -80,6 +80,8 @@ export { EVENT_CATALOGUE } from './eventCatalogue';
 export { createEventLogConsumer } from './eventLogConsumer';
 export { createEventMetricsConsumer } from './eventMetricsConsumer';
 export { createRecentEvents } from './recentEvents';
+export { createRequestTimeline } from './requestTimeline';
+export type { RequestTimeline, RequestTimelineOptions, RequestTimelineView, TimelineEntry } from './requestTimeline';
 export { createPoolStats } from './poolStatsConsumer';
 export type { PoolStats } from './poolStatsConsumer';
 export { createErrorRateMonitor } from './errorRateMonitor';

@@ -16,6 +16,8 @@ export interface LineFormatOptions {
   readonly context: ContextStore;
   readonly redactor: Redactor;
   readonly stats: LogStats;
+  /** Each finished line of a request, as written (the request timeline keeps them). */
+  readonly onRequestLine?: (requestId: string, line: string) => void;
 }
 
 type Info = Record<string | symbol, unknown> & { level: string; message: unknown };
@@ -25,7 +27,7 @@ type Info = Record<string | symbol, unknown> & { level: string; message: unknown
  * fields injected, everything redacted, sampling applied. It never throws: a line that
  * cannot be formatted is written in a reduced form and counted.
  */
-export function createLineFormat({ identity, context, redactor, stats }: LineFormatOptions) {
+export function createLineFormat({ identity, context, redactor, stats, onRequestLine }: LineFormatOptions) {
   const { service, version, env, defaultTarget } = identity;
 
   function transform(info: Info): Info | false {
@@ -60,7 +62,9 @@ export function createLineFormat({ identity, context, redactor, stats }: LineFor
         const redacted = redactor.fields(own);
         for (const key in redacted) line[key] = redacted[key];
       }
-      info[MESSAGE] = JSON.stringify(line);
+      const text = JSON.stringify(line);
+      info[MESSAGE] = text;
+      if (request !== undefined && onRequestLine !== undefined) onRequestLine(request.requestId, text);
     } catch (error) {
       stats.formatErrors += 1;
       info[MESSAGE] = JSON.stringify({

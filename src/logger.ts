@@ -19,6 +19,8 @@ export interface LoggerOptions {
   readonly transports?: readonly TransportStream[];
   /** Destination of the default transport; default `process.stdout`. */
   readonly destination?: NodeJS.WritableStream;
+  /** Each finished line of a request, as written. */
+  readonly onRequestLine?: (requestId: string, line: string) => void;
 }
 
 export interface LoggerHandle {
@@ -44,7 +46,7 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
   const logger = winston.createLogger({
     levels: LOG_LEVELS,
     level,
-    format: createLineFormat({ identity, context, redactor, stats }),
+    format: createLineFormat({ identity, context, redactor, stats, onRequestLine: options.onRequestLine }),
     transports: transports.map((transport) => containTransport(transport, countError)),
     exitOnError: false,
   }) as SightlineLogger;

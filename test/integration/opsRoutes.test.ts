@@ -1,13 +1,13 @@
 import express from 'express';
 import request from 'supertest';
-import { createObservability, type ObservabilityOptions } from '../../src/index';
+import { createObservability, type Observability, type ObservabilityOptions } from '../../src/index';
 import { captureLogs } from '../../src/testing';
 import { waitForLines } from '../support/observedApp';
 
 const TOKEN = 'ops-routes-admin-token-01';
 const AUTH = `Bearer ${TOKEN}`;
 
-function opsApp(options: ObservabilityOptions = {}) {
+function opsApp(options: ObservabilityOptions = {}, routes?: (app: express.Express, obs: Observability) => void) {
   const logs = captureLogs();
   const obs = createObservability({ service: 'ops', environment: {}, adminToken: TOKEN, logger: { transports: [logs] }, ...options });
   const app = express();
@@ -16,6 +16,7 @@ function opsApp(options: ObservabilityOptions = {}) {
   app.get('/v1/ping', (_req, res) => {
     res.json({ pong: true });
   });
+  routes?.(app, obs);
   app.use(obs.notFound());
   app.use(obs.errorHandler());
   return { app, obs, logs };
@@ -139,5 +140,63 @@ describe('POST /ops/trace/test and GET /ops/events', () => {
       expect(res.status).toBe(400);
       expect(res.body.error.message).toBe('limit must be an integer from 1 to 1000');
     }
+  });
+});
+
+describe('GET /ops/requests/:request_id', () => {
+  it('answers the timeline of a recent request: its log lines in order with the time since the first', async () => {
+    const { app } = opsApp({}, (routes, obs) => {
+      routes.get('/v1/work', (_req, res) => {
+        obs.logger.info('upstream called', { upstream: 'baseline' });
+        setTimeout(() => {
+          obs.logger.warn('gap over the contract', { gap_ms: 2100 });
+          res.json({ done: true });
+        }, 30);
+      });
+    });
+    await request(app).get('/v1/work').set('x-request-id', 'timeline-1').expect(200);
+    await request(app).get('/v1/ping').set('x-request-id', 'timeline-other').expect(200);
+    const res = await request(app).get('/ops/requests/timeline-1').set('authorization', AUTH);
+    expect(res.status).toBe(200);
+    expect(res.body.request_id).toBe('timeline-1');
+    const messages = res.body.lines.map((line: { message: string }) => line.message);
+    expect(messages).toEqual(['request started', 'upstream called', 'gap over the contract', 'request completed']);
+    for (const line of res.body.lines) expect(line.request_id).toBe('timeline-1');
+    expect(res.body.lines[2].elapsed_ms).toBeGreaterThanOrEqual(25);
+    expect(res.body.lines_dropped).toBe(0);
+  });
+
+  it('keeps only the latest requests and a bounded number of lines per request', async () => {
+    const { app } = opsApp({ timeline: { requests: 2, linesPerRequest: 3 } }, (routes, obs) => {
+      routes.get('/v1/chatty', (_req, res) => {
+        for (let index = 0; index < 5; index += 1) obs.logger.info('step', { index });
+        res.json({});
+      });
+    });
+    await request(app).get('/v1/chatty').set('x-request-id', 'old').expect(200);
+    await request(app).get('/v1/chatty').set('x-request-id', 'middle').expect(200);
+    // Reading is a request too: its own lines push the oldest request out.
+    const kept = await request(app).get('/ops/requests/middle').set('authorization', AUTH);
+    expect(kept.body.lines).toHaveLength(3);
+    const evicted = await request(app).get('/ops/requests/old').set('authorization', AUTH);
+    expect(evicted.status).toBe(404);
+    expect(evicted.body.error.message).toMatch(/No recent request has this id/);
+    expect(kept.body.lines_dropped).toBe(4);
+  });
+
+  it('refuses a malformed id, and answers 401 without the admin token', async () => {
+    const { app } = opsApp();
+    const bad = await request(app).get('/ops/requests/has%20space').set('authorization', AUTH);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.request_id).toEqual(expect.any(String));
+    expect((await request(app).get('/ops/requests/anything')).status).toBe(401);
+  });
+
+  it('says when timelines are switched off', async () => {
+    const { app } = opsApp({ timeline: false });
+    await request(app).get('/v1/ping').set('x-request-id', 'off-1').expect(200);
+    const res = await request(app).get('/ops/requests/off-1').set('authorization', AUTH);
+    expect(res.status).toBe(404);
+    expect(res.body.error.message).toBe('Request timelines are switched off');
   });
 });
