@@ -50,7 +50,7 @@ export function simulatedBackend(options: SimulatedBackendOptions): CompletionBa
     const promptTokens = request.messages.reduce((sum, message) => sum + (typeof message.content === 'string' ? countTokens(message.content) : 0), 0);
 
     if (request.stream !== true) {
-      const toolText = toolCall === undefined || intent === undefined ? undefined : await toolOutcome(intent, toolCall.events, () => undefined);
+      const toolText = toolCall === undefined || intent === undefined ? undefined : await toolOutcome(obs.logger, intent, callId, toolCall.events, () => undefined);
       await sleep(totalDelay(plan), undefined, { signal });
       const failure = plan.steps.find((step) => step.kind === 'fail');
       if (failure !== undefined) {
@@ -100,7 +100,7 @@ export function simulatedBackend(options: SimulatedBackendOptions): CompletionBa
         send({ reasoning_content: `Calling ${intent.tool} in a sandbox.` });
         send({ tool_calls: [{ index: 0, ...toolCallDelta(intent, callId) }] });
         send({ janus: { event: 'tool_start', payload: { tool: intent.tool, call_id: callId, arguments: intent.arguments } } });
-        const outcome = await toolOutcome(intent, toolCall.events, (event) => announce(send, intent, callId, event));
+        const outcome = await toolOutcome(obs.logger, intent, callId, toolCall.events, (event) => announce(send, intent, callId, event));
         send({ content: `${outcome.text} ` });
       }
       let tokens = 0;
@@ -143,14 +143,25 @@ async function refuseWhenNoSandbox(firstEvent: () => ToolCallEvent | undefined):
 }
 
 async function toolOutcome(
+  logger: Observability['logger'],
   intent: ToolIntent,
+  callId: string,
   events: AsyncIterable<ToolCallEvent>,
   onEvent: (event: ToolCallEvent) => void,
 ): Promise<ToolOutcome> {
+  logger.info('tool call started', { target: 'tool', tool: intent.tool, call_id: callId });
   for await (const event of events) {
     onEvent(event);
-    if (event.type === 'result') return { text: describeResult(intent.tool, event.output) };
-    if (event.type === 'error') return { text: `The ${intent.tool} tool failed: ${messageOf(event.error)}.` };
+    if (event.type === 'sandbox_start') {
+      logger.info('sandbox started', { target: 'sandbox', tool: intent.tool, call_id: callId, pid: event.pid, spawn_ms: round(event.spawnMs) });
+    } else if (event.type === 'result') {
+      logger.info('tool call finished', { target: 'tool', tool: intent.tool, call_id: callId, outcome: 'ok', duration_ms: round(event.durationMs), pid: event.pid });
+      return { text: describeResult(intent.tool, event.output) };
+    } else if (event.type === 'error') {
+      const outcome = errorTypeOf(event.error);
+      logger.warn('tool call failed', { target: 'tool', tool: intent.tool, call_id: callId, outcome, duration_ms: round(event.durationMs), error: messageOf(event.error) });
+      return { text: `The ${intent.tool} tool failed: ${messageOf(event.error)}.` };
+    }
   }
   return { text: `The ${intent.tool} tool gave no answer.` };
 }

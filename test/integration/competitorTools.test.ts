@@ -58,6 +58,9 @@ describe('competitor tool calls through real sandbox children', () => {
     expect(deltas.find((d) => d.janus?.event === 'tool_end')?.janus?.payload.outcome).toBe('ok');
     expect(deltas.map((d) => d.content ?? '').join('')).toMatch(/^The calc tool returned 20\. /);
     expect(await metricValue(competitor.obs.metrics.registry, 'sandbox_calls_total', { tool: 'calc', outcome: 'ok' })).toBe(1);
+    const [finished] = await waitForLines(competitor.logs, (l) => l.message === 'tool call finished');
+    expect(finished).toMatchObject({ tool: 'calc', outcome: 'ok', request_id: expect.any(String), trace_id: expect.any(String) });
+    expect(competitor.logs.find('sandbox started', finished?.request_id as string)).toHaveLength(1);
   });
 
   it('calls a tool the request offers and reports it with the openai client', async () => {
