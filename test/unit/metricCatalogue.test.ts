@@ -4,6 +4,7 @@ import express from 'express';
 import request from 'supertest';
 import { createObservability, METRIC_CATALOGUE } from '../../src/index';
 import { EXCLUDED_DEFAULT_METRICS, type MetricDefinition } from '../../src/metricCatalogue';
+import { withEnvironmentTables } from '../../scripts/environmentTable';
 import { withEventTable } from '../../scripts/eventTable';
 import { withMetricTable } from '../../scripts/metricTable';
 
@@ -18,6 +19,11 @@ describe('metric catalogue', () => {
   it('has the README event table in step with the event catalogue (`npm run docs:metrics`)', () => {
     const readme = readFileSync(README, 'utf8');
     expect(withEventTable(readme)).toBe(readme);
+  });
+
+  it('has the README tables of the reference apps\' variables in step with their config modules', () => {
+    const readme = readFileSync(README, 'utf8');
+    expect(withEnvironmentTables(readme)).toBe(readme);
   });
 
   it('lists exactly the metrics an instance registers, with their types and labels', async () => {
