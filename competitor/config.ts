@@ -31,8 +31,8 @@ export interface EnvironmentVariable {
 
 /** Every variable the competitor reads, for the README. */
 export const COMPETITOR_ENVIRONMENT: readonly EnvironmentVariable[] = [
-  { name: 'PORT', default: '8081', meaning: 'Port to listen on (loopback unless `HOST` says otherwise).' },
-  { name: 'HOST', default: '127.0.0.1', meaning: 'Address to listen on.' },
+  { name: 'PORT', default: '8081', meaning: 'Port to listen on (loopback unless `COMPETITOR_HOST` says otherwise).' },
+  { name: 'COMPETITOR_HOST', default: '127.0.0.1', meaning: 'Address to listen on.' },
   { name: 'COMPETITOR_ID', default: 'baseline', meaning: 'This competitor\'s name: its model id and the `service` of its log lines.' },
   { name: 'COMPETITOR_PROFILE', default: 'baseline', meaning: `Simulated model profile: ${PROFILE_NAMES.join(', ')}.` },
   { name: 'COMPETITOR_TTFT_MS, COMPETITOR_TOKEN_INTERVAL_MS, COMPETITOR_JITTER_MS, COMPETITOR_STALL_PROBABILITY, COMPETITOR_STALL_MS, COMPETITOR_FAIL_BEFORE_FIRST_TOKEN_PROBABILITY, COMPETITOR_FAIL_MID_STREAM_PROBABILITY, COMPETITOR_TOKENS_PER_ANSWER', default: 'the profile\'s', meaning: 'Override one field of the profile.' },
@@ -55,7 +55,7 @@ const probability = z.coerce.number().min(0).max(1);
 
 const schema = z.object({
   PORT: integer(0, 65535).default(8081),
-  HOST: z.string().min(1).default('127.0.0.1'),
+  COMPETITOR_HOST: z.string().min(1).default('127.0.0.1'),
   COMPETITOR_ID: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'must be 1-32 lowercase letters, digits, _ or -').default('baseline'),
   COMPETITOR_PROFILE: z.enum(PROFILE_NAMES).default('baseline'),
   COMPETITOR_TTFT_MS: integer(0, 600_000).optional(),
@@ -119,7 +119,7 @@ export function loadCompetitorConfig(environment: Readonly<Record<string, string
   };
   return Object.freeze({
     port: env.PORT,
-    host: env.HOST,
+    host: env.COMPETITOR_HOST,
     competitorId: env.COMPETITOR_ID,
     profile: resolveProfile(env.COMPETITOR_PROFILE, overrides),
     backend: env.COMPETITOR_BACKEND,

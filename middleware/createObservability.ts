@@ -348,7 +348,12 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
       );
       return router;
     },
-    handleSignals: (server, signalOptions) => handleSignals(server, { lifecycle, logger, flush: shutdown }, signalOptions),
+    handleSignals: (server, signalOptions) =>
+      handleSignals(
+        server,
+        { lifecycle, logger, flush: shutdown },
+        { drainDelayMs: config.shutdownDrainDelayMs, gracePeriodMs: config.shutdownGracePeriodMs, ...signalOptions },
+      ),
     observeStream,
     observeSse: (streamOptions) => observeSse(observeStream, streamOptions),
     errorHandler: (handlerOptions) => errorHandler({ logger, format: handlerOptions?.format }),

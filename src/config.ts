@@ -17,6 +17,10 @@ export interface SightlineConfig {
   readonly healthEnabled: boolean;
   readonly adminToken: string | undefined;
   readonly tracingEnabled: boolean;
+  /** After SIGTERM, readiness answers 503 this long before the server stops accepting. */
+  readonly shutdownDrainDelayMs: number;
+  /** Then in-flight requests and streams get this long to finish. */
+  readonly shutdownGracePeriodMs: number;
 }
 
 /** One configuration problem, named by the environment variable that caused it. */
@@ -48,6 +52,14 @@ const booleanVar = z
 
 const nonEmpty = z.string().trim().min(1, { error: 'must not be empty' });
 
+const milliseconds = z
+  .string()
+  .trim()
+  .refine((v) => /^\d+$/.test(v) && Number(v) <= 3_600_000, {
+    error: (issue) => `expected a whole number of milliseconds up to 3600000, got ${JSON.stringify(issue.input)}`,
+  })
+  .transform(Number);
+
 /** https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
 export const METRIC_NAME_PREFIX = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
 
@@ -63,6 +75,8 @@ const VARIABLES = {
       error: (issue) => `expected letters, digits, '_' or ':' not starting with a digit, got ${JSON.stringify(issue.input)}`,
     }),
   OBS_TRACING_ENABLED: booleanVar,
+  OBS_SHUTDOWN_DRAIN_DELAY_MS: milliseconds,
+  OBS_SHUTDOWN_GRACE_PERIOD_MS: milliseconds,
   LOG_LEVEL: z
     .string()
     .trim()
@@ -110,6 +124,8 @@ export const CONFIG_DEFAULTS: SightlineConfig = Object.freeze({
   healthEnabled: true,
   adminToken: undefined,
   tracingEnabled: false,
+  shutdownDrainDelayMs: 5000,
+  shutdownGracePeriodMs: 20_000,
 });
 
 /**
@@ -150,6 +166,10 @@ export function loadConfig(
     healthEnabled: overrides.healthEnabled ?? parsed.OBS_HEALTH_ENABLED ?? CONFIG_DEFAULTS.healthEnabled,
     adminToken: overrides.adminToken ?? parsed.OBS_ADMIN_TOKEN ?? parsed.ADMIN_SECRET ?? CONFIG_DEFAULTS.adminToken,
     tracingEnabled: overrides.tracingEnabled ?? parsed.OBS_TRACING_ENABLED ?? CONFIG_DEFAULTS.tracingEnabled,
+    shutdownDrainDelayMs:
+      overrides.shutdownDrainDelayMs ?? parsed.OBS_SHUTDOWN_DRAIN_DELAY_MS ?? CONFIG_DEFAULTS.shutdownDrainDelayMs,
+    shutdownGracePeriodMs:
+      overrides.shutdownGracePeriodMs ?? parsed.OBS_SHUTDOWN_GRACE_PERIOD_MS ?? CONFIG_DEFAULTS.shutdownGracePeriodMs,
   };
   return { config: Object.freeze(config), errors: Object.freeze(errors) };
 }

@@ -22,6 +22,8 @@ describe('loadConfig', () => {
       SERVICE_VERSION: '1.4.0',
       APP_ENV: 'staging',
       GIT_COMMIT: 'abc1234',
+      OBS_SHUTDOWN_DRAIN_DELAY_MS: '250',
+      OBS_SHUTDOWN_GRACE_PERIOD_MS: '3000',
     });
     expect(errors).toEqual([]);
     expect(config).toEqual({
@@ -38,7 +40,15 @@ describe('loadConfig', () => {
       version: '1.4.0',
       env: 'staging',
       commit: 'abc1234',
+      shutdownDrainDelayMs: 250,
+      shutdownGracePeriodMs: 3000,
     });
+  });
+
+  it('refuses a shutdown delay that is not a whole number of milliseconds, keeping the default', () => {
+    const { config, errors } = loadConfig({ OBS_SHUTDOWN_DRAIN_DELAY_MS: '1.5s' });
+    expect(config.shutdownDrainDelayMs).toBe(5000);
+    expect(errors).toEqual([{ variable: 'OBS_SHUTDOWN_DRAIN_DELAY_MS', message: 'expected a whole number of milliseconds up to 3600000, got "1.5s"' }]);
   });
 
   it('accepts ADMIN_SECRET as an alias of OBS_ADMIN_TOKEN, the latter winning', () => {
