@@ -15,3 +15,26 @@ export function opsSecurityHeaders(): RequestHandler {
     headers(req, res, next);
   };
 }
+
+/**
+ * helmet's headers for a page served by the service itself (a UI, the dashboard): scripts,
+ * styles, fetches and images from the service only, nothing inline, never framed.
+ */
+export function pageSecurityHeaders(): RequestHandler {
+  return helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        formAction: ["'self'"],
+        baseUri: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+}

@@ -31,7 +31,7 @@ export { adminGuard } from '../middleware/adminGuard';
 export type { AdminGuardOptions } from '../middleware/adminGuard';
 export { opsRoutes } from '../middleware/opsRoutes';
 export type { OpsRoutesOptions, RecentEventsSource } from '../middleware/opsRoutes';
-export { opsSecurityHeaders } from '../middleware/security';
+export { opsSecurityHeaders, pageSecurityHeaders } from '../middleware/security';
 
 export { loadConfig, CONFIG_DEFAULTS } from './config';
 export type { SightlineConfig, ConfigError, ConfigOverrides, LoadedConfig } from './config';
