@@ -1,4 +1,5 @@
 import { COMPETITOR_ENVIRONMENT } from '../competitor/config';
+import { GATEWAY_ENV_VARIABLES } from '../gateway/config';
 import { replaceBetween } from './replaceBetween';
 
 interface Variable {
@@ -9,6 +10,7 @@ interface Variable {
 
 /** The reference apps' variables, rendered from the lists their config modules export. */
 const TABLES: readonly { readonly app: string; readonly variables: readonly Variable[] }[] = [
+  { app: 'gateway', variables: GATEWAY_ENV_VARIABLES },
   { app: 'competitor', variables: COMPETITOR_ENVIRONMENT },
 ];
 

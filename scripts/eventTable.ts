@@ -1,3 +1,4 @@
+import { GATEWAY_EVENTS } from '../gateway/gatewayMetrics';
 import { EVENT_CATALOGUE, type EventDefinition } from '../src/eventCatalogue';
 import { METRIC_CATALOGUE } from '../src/metricCatalogue';
 import { replaceBetween } from './replaceBetween';
@@ -13,6 +14,9 @@ export function renderEventTable(): string {
   for (const [name, definition] of Object.entries(EVENT_CATALOGUE) as [string, EventDefinition][]) {
     const metrics = definition.metrics.map((key) => METRIC_CATALOGUE[key].name);
     rows.push(`| \`${name}\` | ${definition.description} | ${code(definition.measurements)} | ${code(definition.metadata)} | ${code(metrics)} |`);
+  }
+  for (const event of GATEWAY_EVENTS) {
+    rows.push(`| \`${event.name}\` (gateway) | ${event.description} | ${code(event.measurements)} | ${code(event.metadata)} | |`);
   }
   return rows.join('\n');
 }

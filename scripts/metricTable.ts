@@ -1,5 +1,6 @@
 import { COMPETITOR_METRICS } from '../competitor/competitorMetrics';
 import { SANDBOX_METRICS } from '../competitor/sandbox/poolMetrics';
+import { GATEWAY_METRICS } from '../gateway/gatewayMetrics';
 import { METRIC_CATALOGUE, type MetricDefinition } from '../src/metricCatalogue';
 import { replaceBetween } from './replaceBetween';
 
@@ -20,6 +21,7 @@ const SECTION_TITLES: Record<MetricDefinition['section'], string> = {
 
 /** The reference apps' own metrics, after sightline's. */
 const APP_SECTIONS: readonly { readonly title: string; readonly metrics: readonly AppMetric[] }[] = [
+  { title: 'Gateway (`gateway/gatewayMetrics.ts`)', metrics: GATEWAY_METRICS },
   { title: 'Competitor: sandbox pool (`competitor/sandbox/poolMetrics.ts`)', metrics: SANDBOX_METRICS },
   { title: 'Competitor: model (`competitor/competitorMetrics.ts`)', metrics: Object.values(COMPETITOR_METRICS) },
 ];
