@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { openAiParamName } from '../src';
 
 const text = z.string().max(1_000_000);
 
@@ -80,21 +81,12 @@ export function describeProblem(error: z.ZodError): RequestProblem {
   const issue = error.issues[0];
   if (issue === undefined) return { message: 'Invalid request body', param: undefined };
   if (issue.code === 'unrecognized_keys') {
-    const base = paramOf(issue.path);
+    const base = openAiParamName(issue.path);
     const keys = issue.keys.map((key) => (base === undefined ? key : `${base}.${key}`));
     return { message: `Unrecognized request argument: ${keys.join(', ')}`, param: keys[0] };
   }
-  const param = paramOf(issue.path);
+  const param = openAiParamName(issue.path);
   return { message: param === undefined ? issue.message : `${param}: ${issue.message}`, param };
-}
-
-function paramOf(path: readonly PropertyKey[]): string | undefined {
-  let param = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') param += `[${segment}]`;
-    else param += param === '' ? String(segment) : `.${String(segment)}`;
-  }
-  return param === '' ? undefined : param;
 }
 
 /** The text of the last user message: what the simulated model answers. */

@@ -1,6 +1,7 @@
+import { SpanStatusCode } from '@opentelemetry/api';
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { RequestError, type Observability } from '../src';
+import { openAiParamName, RequestError, type Observability } from '../src';
 import type { CircuitBreakers } from './circuitBreakers';
 import type { Competitors } from './competitors';
 import type { GatewayConfig } from './config';
@@ -52,8 +53,21 @@ export function chatCompletionsRoute(deps: ChatCompletionsDeps): Router {
       }
       obs.context.set('competitor_id', competitor.id);
       const body = Buffer.from(JSON.stringify(req.body));
-      const outcome = await circuit.run((working) =>
-        stream === true ? relayStream(req, res, competitor, body, deps, working) : forwardCompletion(res, competitor, body, deps),
+      // The upstream call runs inside this span, so the competitor's spans hang under it.
+      const outcome = await obs.tracer.startActiveSpan(
+        'gateway.route',
+        { attributes: { 'gateway.competitor': competitor.id, 'gateway.stream': stream === true } },
+        async (span) => {
+          try {
+            const result = await circuit.run((working) =>
+              stream === true ? relayStream(req, res, competitor, body, deps, working) : forwardCompletion(res, competitor, body, deps),
+            );
+            if (result.error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: result.error.message });
+            return result;
+          } finally {
+            span.end();
+          }
+        },
       );
       if (outcome.error !== undefined) throw outcome.error;
     },
@@ -70,22 +84,12 @@ function parseRequest(body: unknown): z.infer<typeof chatRequest> {
   const parsed = chatRequest.safeParse(body);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0] as z.core.$ZodIssue;
-  const param = paramOf(issue.path);
+  const param = openAiParamName(issue.path) ?? '';
   const missing = issue.code === 'invalid_type' && valueAt(body, issue.path) === undefined;
   if (missing) {
     throw new RequestError(400, `Missing required parameter: '${param}'`, { param, reason: 'missing_required_parameter' });
   }
   throw new RequestError(400, `Invalid value for '${param}': ${issue.message}`, { param, reason: 'invalid_value' });
-}
-
-/** `messages[0].role`, as OpenAI names parameters. */
-function paramOf(path: readonly PropertyKey[]): string {
-  let param = '';
-  for (const key of path) {
-    if (typeof key === 'number') param += `[${key}]`;
-    else param += param === '' ? String(key) : `.${String(key)}`;
-  }
-  return param;
 }
 
 function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {

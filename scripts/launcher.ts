@@ -26,9 +26,15 @@ export interface LauncherOutput {
   note(fields: Record<string, unknown>): void;
 }
 
+/**
+ * Node's arguments for a service: sightline's preload first (it patches nothing unless
+ * tracing is on), so instrumentation is in place before Express loads.
+ */
 export function nodeArguments(script: string): string[] {
-  if (path.extname(script) !== '.ts') return [script];
-  return ['-r', require.resolve('ts-node/register/transpile-only'), script];
+  const extension = path.extname(script);
+  const register = path.resolve(__dirname, '..', 'src', `register${extension}`);
+  if (extension !== '.ts') return ['-r', register, script];
+  return ['-r', require.resolve('ts-node/register/transpile-only'), '-r', register, script];
 }
 
 /** Starts a service whose stdout lines go to `output.line` unchanged, whole lines only. */

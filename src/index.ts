@@ -62,7 +62,7 @@ export type { Redactor, RedactionOptions } from './redaction';
 export { isTraceSampled } from './sampling';
 export { ERROR_CATALOGUE, errorBody, sightlineErrorFormat } from './errors';
 export type { ErrorCode, ErrorBody, ErrorDescription, ErrorFormat } from './errors';
-export { openAiErrorFormat } from './openAiErrorFormat';
+export { openAiErrorFormat, openAiParamName } from './openAiErrorFormat';
 export { isOpenAiContentEvent } from './openAiStreamContent';
 export type { OpenAiErrorBody } from './openAiErrorFormat';
 export { RequestError } from './requestError';

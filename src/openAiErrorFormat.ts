@@ -36,3 +36,13 @@ export const openAiErrorFormat: ErrorFormat = function openAiErrorFormat(error):
     },
   };
 };
+
+/** A request field's path as OpenAI names it in `param`: `messages[0].role`; undefined for the body itself. */
+export function openAiParamName(path: readonly PropertyKey[]): string | undefined {
+  let param = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') param += `[${segment}]`;
+    else param += param === '' ? String(segment) : `.${String(segment)}`;
+  }
+  return param === '' ? undefined : param;
+}

@@ -1,0 +1,222 @@
+/**
+ * The pipeline as `npm start` runs it, in real processes: the gateway and competitors
+ * started by the launcher's own helpers, their JSON log lines collected from stdout, and
+ * their spans from an OTLP receiver started here.
+ */
+import { createServer } from 'node:net';
+import path from 'node:path';
+import OpenAI, { APIError } from 'openai';
+import { startService, stopServices, waitUntilReady, type LauncherOutput, type RunningService, type ServiceSpec } from '../../scripts/launcher';
+import { startOtlpReceiver, type OtlpReceiver } from '../support/otlpReceiver';
+
+jest.setTimeout(60_000);
+
+type Line = Record<string, unknown>;
+const ROOT = path.resolve(__dirname, '..', '..');
+const ADMIN_TOKEN = 'pipeline-e2e-admin-token-123456';
+
+const lines: Line[] = [];
+const output: LauncherOutput = {
+  line(text) {
+    try {
+      lines.push(JSON.parse(text) as Line);
+    } catch {
+      lines.push({ unparsed: text });
+    }
+  },
+  note: (fields) => lines.push({ service: 'launcher', ...fields }),
+};
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitForLine(predicate: (line: Line) => boolean, timeoutMs = 5000): Promise<Line> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = lines.find(predicate);
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`no matching log line within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+let receiver: OtlpReceiver;
+let gatewayUrl: string;
+let steadyPort: number;
+let steadySpec: ServiceSpec;
+const services: RunningService[] = [];
+
+function competitorSpec(id: string, profile: string, port: number): ServiceSpec {
+  return {
+    name: `competitor-${id}`,
+    script: path.join(ROOT, 'competitor', 'server.ts'),
+    env: { ...sharedEnv(), PORT: String(port), COMPETITOR_ID: id, COMPETITOR_PROFILE: profile, OTEL_SERVICE_NAME: `competitor-${id}` },
+    readyUrl: `http://127.0.0.1:${port}/health/ready`,
+  };
+}
+
+function sharedEnv(): Record<string, string> {
+  return {
+    OBS_ADMIN_TOKEN: ADMIN_TOKEN,
+    OBS_TRACING_ENABLED: 'true',
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_BSP_SCHEDULE_DELAY: '100',
+    OBS_SHUTDOWN_DRAIN_DELAY_MS: '0',
+  };
+}
+
+async function launch(spec: ServiceSpec): Promise<RunningService> {
+  const service = startService(spec, output, process.env);
+  services.push(service);
+  await waitUntilReady(service, spec.readyUrl, 30_000);
+  return service;
+}
+
+beforeAll(async () => {
+  receiver = await startOtlpReceiver();
+  const [fastPort, gatewayPort] = [await freePort(), await freePort()];
+  steadyPort = await freePort();
+  steadySpec = competitorSpec('steady', 'baseline', steadyPort);
+  await Promise.all([launch(competitorSpec('fast', 'fast', fastPort)), launch(steadySpec)]);
+  await launch({
+    name: 'gateway',
+    script: path.join(ROOT, 'gateway', 'server.ts'),
+    env: {
+      ...sharedEnv(),
+      PORT: String(gatewayPort),
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_COMPETITORS: `fast=http://127.0.0.1:${fastPort},steady=http://127.0.0.1:${steadyPort}`,
+      GATEWAY_BREAKER_VOLUME_THRESHOLD: '2',
+      GATEWAY_BREAKER_RESET_MS: '1000',
+      GATEWAY_BREAKER_JITTER: '0',
+    },
+    readyUrl: `http://127.0.0.1:${gatewayPort}/health/ready`,
+  });
+  gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+});
+
+afterAll(async () => {
+  await stopServices(services, 5000);
+  await receiver?.close();
+});
+
+const client = (): OpenAI => new OpenAI({ baseURL: `${gatewayUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
+
+describe('the pipeline in real processes', () => {
+  it('answers the openai client through the gateway, streaming and not, and logs the stream per competitor', async () => {
+    const completion = await client().chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'hello' }] });
+    expect(completion.choices[0]?.message.content).toEqual(expect.any(String));
+
+    const { data: stream, response } = await client()
+      .chat.completions.create({ model: 'fast', stream: true, messages: [{ role: 'user', content: 'calc 6*7' }] })
+      .withResponse();
+    const requestId = response.headers.get('x-request-id');
+    let text = '';
+    const janus: string[] = [];
+    for await (const chunk of stream) {
+      const delta = chunk.choices[0]?.delta as { content?: string; janus?: { event: string } } | undefined;
+      text += delta?.content ?? '';
+      if (delta?.janus !== undefined) janus.push(delta.janus.event);
+    }
+    expect(text).toMatch(/^The calc tool returned 42\. /);
+    expect(janus).toEqual(['tool_start', 'sandbox_start', 'sandbox_end', 'tool_end']);
+    const completed = await waitForLine((l) => l.service === 'gateway' && l.message === 'request completed' && l.request_id === requestId);
+    expect(completed).toMatchObject({ competitor_id: 'fast', outcome: 'completed', status: 200, route: '/v1/chat/completions' });
+    for (const field of ['ttft_ms', 'upstream_ttft_ms', 'max_gap_ms', 'max_content_gap_ms', 'events', 'bytes_out']) {
+      expect(completed[field]).toEqual(expect.any(Number));
+    }
+    // The same request id reached the competitor.
+    await waitForLine((l) => l.service === 'competitor-fast' && l.message === 'request completed' && l.request_id === requestId);
+  });
+
+  it('follows one trace from the gateway through the competitor to the sandbox child', async () => {
+    const { data: stream, response } = await client()
+      .chat.completions.create({ model: 'fast', stream: true, messages: [{ role: 'user', content: 'echo traced' }] })
+      .withResponse();
+    for await (const _chunk of stream) {
+      // drain
+    }
+    const traceId = /^00-([0-9a-f]{32})-/.exec(response.headers.get('traceparent') ?? '')?.[1];
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    const spans = await receiver.waitForSpans((all) => ['sandbox.spawn', 'sandbox.exec', 'gateway.route'].every((name) => all.some((s) => s.traceId === traceId && s.name === name)), 15_000);
+    const trace = spans.filter((span) => span.traceId === traceId);
+    const byId = new Map(trace.map((span) => [span.spanId, span]));
+    const route = trace.find((span) => span.name === 'gateway.route');
+    const exec = trace.find((span) => span.name === 'sandbox.exec');
+    expect(route?.resource['service.name']).toBe('gateway');
+    expect(exec?.resource['service.name']).toBe('competitor-fast');
+    // Walk from the sandbox up to the gateway's span: every hop is a parent in the same trace.
+    const chain: string[] = [];
+    for (let span = exec; span !== undefined; span = byId.get(span.parentSpanId)) chain.push(`${String(span.resource['service.name'])}:${span.name}`);
+    expect(chain).toContain('gateway:gateway.route');
+    const childLine = await waitForLine((l) => l.service === 'sandbox' && l.message === 'sandbox call started' && l.trace_id === traceId);
+    expect(childLine.tool).toBe('echo');
+  });
+
+  it('aborts the competitor within 100 ms when the client leaves mid-stream', async () => {
+    const controller = new AbortController();
+    const res = await fetch(`${gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'e2e-client-leaves' },
+      body: JSON.stringify({ model: 'steady', stream: true, messages: [{ role: 'user', content: 'sleep 5000' }] }),
+      signal: controller.signal,
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    controller.abort();
+    const gatewayLine = await waitForLine((l) => l.service === 'gateway' && l.message === 'request completed' && l.request_id === 'e2e-client-leaves');
+    const competitorLine = await waitForLine((l) => l.service === 'competitor-steady' && l.message === 'request completed' && l.request_id === 'e2e-client-leaves');
+    expect(gatewayLine.outcome).toBe('client_aborted');
+    expect(competitorLine.outcome).toBe('client_aborted');
+    const lag = Date.parse(String(competitorLine.timestamp)) - Date.parse(String(gatewayLine.timestamp));
+    expect(lag).toBeLessThan(100);
+  });
+
+  it('turns a competitor killed mid-stream into an APIError, opens its circuit, and closes it once it is back', async () => {
+    const steady = services.find((service) => service.name === 'competitor-steady')!;
+    const stream = await client().chat.completions.create({ model: 'steady', stream: true, messages: [{ role: 'user', content: 'sleep 4000' }] });
+    const read = (async () => {
+      for await (const chunk of stream) {
+        if ((chunk.choices[0]?.delta as { janus?: { event: string } } | undefined)?.janus?.event === 'sandbox_start') steady.child.kill('SIGKILL');
+      }
+    })();
+    await expect(read).rejects.toBeInstanceOf(APIError);
+    await steady.exited;
+
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      const res = await fetch(`${gatewayUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'steady', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      statuses.push(res.status);
+      if (res.status === 503) expect(((await res.json()) as { error: { code: string } }).error.code).toBe('circuit_open');
+    }
+    expect(statuses).toContain(502);
+    expect(statuses.at(-1)).toBe(503);
+    const models = (await (await fetch(`${gatewayUrl}/v1/models`)).json()) as { data: { id: string; circuit_state: string }[] };
+    expect(models.data.find((model) => model.id === 'steady')?.circuit_state).toBe('open');
+
+    services.splice(services.indexOf(steady), 1);
+    await launch(steadySpec);
+    const deadline = Date.now() + 15_000;
+    let recovered = false;
+    while (!recovered && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const res = await fetch(`${gatewayUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'steady', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      recovered = res.status === 200;
+    }
+    expect(recovered).toBe(true);
+    await waitForLine((l) => l.service === 'gateway' && l.message === 'event' && l.event === 'circuit.state_changed' && (l.metadata as Line).to === 'closed');
+  });
+});
