@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import type { Request, Response } from 'express';
-import { isOpenAiContentEvent, RequestError, type Observability } from '../src';
+import { RequestError, type Observability } from '../src';
 import type { ChatRequest } from './chatRequest';
 import type { CompletionBackend } from './completionBackend';
 import type { CompetitorMetricSet } from './competitorMetricSet';
-import { createSseWriter } from './sseWriter';
+import { openSseStream } from './sseWriter';
 
 export interface OpenAiBackendOptions {
   readonly obs: Observability;
@@ -65,12 +65,7 @@ export function openAiBackend(options: OpenAiBackendOptions): CompletionBackend 
       return;
     }
 
-    const observation = obs.observeStream(req, res, { isContent: isOpenAiContentEvent });
-    res.status(200);
-    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-cache, no-transform');
-    res.setHeader('X-Accel-Buffering', 'no');
-    const writer = createSseWriter(res, { keepaliveIntervalMs });
+    const { observation, writer } = openSseStream(obs, req, res, keepaliveIntervalMs);
     try {
       await pipeBody(upstream.body, (chunk) => writer.raw(chunk), signal);
       writer.stop();

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request, Response } from 'express';
-import { isOpenAiContentEvent, RequestError, type Observability } from '../src';
+import { RequestError, type Observability } from '../src';
 import { promptOf, type ChatRequest } from './chatRequest';
 import { chunkEncoder, countTokens, newCompletionIdentity, usageOf } from './chunks';
 import type { CompletionBackend } from './completionBackend';
@@ -9,7 +9,7 @@ import type { CompetitorMetricSet } from './competitorMetricSet';
 import { planAnswer, type AnswerPlan } from './model/answerPlan';
 import type { ModelProfile } from './model/profiles';
 import { detectToolIntent, type ToolIntent } from './model/toolIntent';
-import { createSseWriter } from './sseWriter';
+import { openSseStream } from './sseWriter';
 import { startToolCall, type ToolCallEvent, type ToolRunner } from './toolCallRun';
 
 export interface SimulatedBackendOptions {
@@ -83,14 +83,9 @@ export function simulatedBackend(options: SimulatedBackendOptions): CompletionBa
       return;
     }
 
-    const observation = obs.observeStream(req, res, { isContent: isOpenAiContentEvent });
-    res.status(200);
-    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-cache, no-transform');
-    res.setHeader('X-Accel-Buffering', 'no');
+    const { observation, writer } = openSseStream(obs, req, res, keepaliveIntervalMs);
     const identity = newCompletionIdentity(request.model);
     const encode = chunkEncoder(identity);
-    const writer = createSseWriter(res, { keepaliveIntervalMs });
     signal.addEventListener('abort', () => writer.stop(), { once: true });
     const send = (delta: Record<string, unknown>): void => writer.data(encode.delta(delta));
     send({ role: 'assistant', content: '' });

@@ -1,4 +1,5 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isOpenAiContentEvent, type Observability, type StreamObservation } from '../src';
 
 export interface SseWriterOptions {
   /** Write `: ping` when nothing else was written for this long. */
@@ -83,4 +84,19 @@ function endsFrame(chunk: Uint8Array | string): boolean {
   const n = chunk.length;
   if (n < 2 || chunk[n - 1] !== LF) return false;
   return chunk[n - 2] === LF || (n >= 4 && chunk[n - 2] === CR && chunk[n - 3] === LF && chunk[n - 4] === CR);
+}
+
+/** Starts an OpenAI chunk stream: 200 with SSE headers, observed by sightline, kept alive by pings. */
+export function openSseStream(
+  obs: Pick<Observability, 'observeStream'>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  keepaliveIntervalMs: number,
+): { readonly observation: StreamObservation; readonly writer: SseWriter } {
+  const observation = obs.observeStream(req, res, { isContent: isOpenAiContentEvent });
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-cache, no-transform');
+  res.setHeader('X-Accel-Buffering', 'no');
+  return { observation, writer: createSseWriter(res, { keepaliveIntervalMs }) };
 }

@@ -1,33 +1,17 @@
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import type { GatewayAppOptions } from '../../gateway/app';
 import { metricValue } from '../../src/testing';
-import { flood, sse, startFakeCompetitor, words, type FakeCompetitor } from '../support/fakeCompetitor';
-import { chatBody, completedLine, post, startGateway, type RunningGateway } from '../support/gatewayHarness';
+import { flood, sse, words, type FakeCompetitor } from '../support/fakeCompetitor';
+import { chatBody, completedLine, gatewayOnFakeCompetitor, post } from '../support/gatewayHarness';
 import { waitForLines } from '../support/observedApp';
 
 describe('gateway: clients that leave, stall or wait', () => {
+  const { fake: currentFake, gateway } = gatewayOnFakeCompetitor();
   let fake: FakeCompetitor;
-  const started: RunningGateway[] = [];
-
-  beforeAll(async () => {
-    fake = await startFakeCompetitor();
+  beforeAll(() => {
+    fake = currentFake();
   });
-
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((g) => g.close()));
-  });
-
-  afterAll(async () => {
-    await fake.close();
-  });
-
-  async function gateway(options: Partial<GatewayAppOptions> = {}) {
-    const running = await startGateway({ competitors: [{ id: 'baseline', url: fake.url }], ...options });
-    started.push(running);
-    return running;
-  }
 
   it('aborts the upstream request within 100 ms of the client leaving mid-stream', async () => {
     const running = await gateway();

@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import type { GatewayAppOptions } from '../../gateway/app';
 import { metricValue } from '../../src/testing';
 import { destroyAtOnce, hang, json, sse, startBlackhole, startFakeCompetitor, words, type FakeCompetitor } from '../support/fakeCompetitor';
-import { chatBody, completedLine, dataEvents, post, startGateway, type RunningGateway } from '../support/gatewayHarness';
+import { chatBody, completedLine, dataEvents, post, startGateway, type RunningGateway, gatewayOnFakeCompetitor } from '../support/gatewayHarness';
 
 const messages = [{ role: 'user' as const, content: 'Hi' }];
 
@@ -178,26 +178,11 @@ describe('gateway: a competitor failing before the first byte', () => {
 });
 
 describe('gateway: a competitor failing mid-stream', () => {
+  const { fake: currentFake, gateway } = gatewayOnFakeCompetitor();
   let fake: FakeCompetitor;
-  const started: RunningGateway[] = [];
-
-  beforeAll(async () => {
-    fake = await startFakeCompetitor();
+  beforeAll(() => {
+    fake = currentFake();
   });
-
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((g) => g.close()));
-  });
-
-  afterAll(async () => {
-    await fake.close();
-  });
-
-  async function gateway(options: Partial<GatewayAppOptions> = {}) {
-    const running = await startGateway({ competitors: [{ id: 'baseline', url: fake.url }], ...options });
-    started.push(running);
-    return running;
-  }
 
   async function consume(running: RunningGateway, requestId: string): Promise<{ text: string; error: unknown }> {
     let text = '';

@@ -3,7 +3,7 @@ import type { GatewayAppOptions } from '../../gateway/app';
 import { GATEWAY_EVENTS, GATEWAY_METRICS } from '../../gateway/gatewayMetrics';
 import { metricValue } from '../../src/testing';
 import { sse, startBlackhole, startFakeCompetitor, words, type FakeCompetitor } from '../support/fakeCompetitor';
-import { chatBody, completedLine, post, startGateway, type RunningGateway } from '../support/gatewayHarness';
+import { chatBody, completedLine, post, startGateway, type RunningGateway, gatewayOnFakeCompetitor } from '../support/gatewayHarness';
 
 describe('gateway readiness', () => {
   let up: FakeCompetitor;
@@ -100,26 +100,11 @@ describe('gateway readiness', () => {
 });
 
 describe('gateway metrics and contract', () => {
+  const { fake: currentFake, gateway } = gatewayOnFakeCompetitor();
   let fake: FakeCompetitor;
-  const started: RunningGateway[] = [];
-
-  beforeAll(async () => {
-    fake = await startFakeCompetitor();
+  beforeAll(() => {
+    fake = currentFake();
   });
-
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((g) => g.close()));
-  });
-
-  afterAll(async () => {
-    await fake.close();
-  });
-
-  async function gateway(options: Partial<GatewayAppOptions> = {}) {
-    const running = await startGateway({ competitors: [{ id: 'baseline', url: fake.url }], ...options });
-    started.push(running);
-    return running;
-  }
 
   it('shows every catalogued metric on /metrics, with a series per competitor from the start', async () => {
     const running = await gateway();

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { createGatewayApp, type GatewayApp, type GatewayAppOptions } from '../../gateway/app';
 import { captureLogs, type LogCapture, type LogLine } from '../../src/testing';
+import { startFakeCompetitor, type FakeCompetitor } from './fakeCompetitor';
 import { waitForLines } from './observedApp';
 
 export interface RunningGateway {
@@ -93,3 +94,37 @@ export function dataEvents(body: string): string[] {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface GatewayOnFake {
+  /** The fake competitor `baseline`, shared by the describe block. */
+  fake(): FakeCompetitor;
+  /** A gateway routing `baseline` to the fake, closed after the test. */
+  gateway(options?: Partial<GatewayAppOptions>): Promise<RunningGateway>;
+}
+
+/** Registers the hooks of a describe block whose tests run gateways in front of one fake competitor. */
+export function gatewayOnFakeCompetitor(): GatewayOnFake {
+  let fake: FakeCompetitor | undefined;
+  const started: RunningGateway[] = [];
+  beforeAll(async () => {
+    fake = await startFakeCompetitor();
+  });
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((running) => running.close()));
+  });
+  afterAll(async () => {
+    await fake?.close();
+  });
+  const current = (): FakeCompetitor => {
+    if (fake === undefined) throw new Error('the fake competitor is started in beforeAll');
+    return fake;
+  };
+  return {
+    fake: current,
+    async gateway(options = {}) {
+      const running = await startGateway({ competitors: [{ id: 'baseline', url: current().url }], ...options });
+      started.push(running);
+      return running;
+    },
+  };
+}
