@@ -70,6 +70,7 @@ export function relayStream(
   let idleTimer: NodeJS.Timeout | undefined;
   let keepaliveTimer: NodeJS.Timeout | undefined;
   let slowTimer: NodeJS.Timeout | undefined;
+  let lastWriteAt: number | undefined;
   let settle: (outcome: UpstreamOutcome) => void = () => undefined;
   const outcome = new Promise<UpstreamOutcome>((resolve) => {
     settle = resolve;
@@ -87,6 +88,7 @@ export function relayStream(
   // Ahead of sightline's own `close` listener, so what is noted here reaches the request's log line.
   res.prependListener('close', onResponseClose);
 
+  say('info', 'upstream call started', { competitor_id: id, stream: true });
   callUpstream(
     competitor,
     {
@@ -134,6 +136,7 @@ export function relayStream(
     const ms = performance.now() - startedAt;
     metrics.upstreamTtft.observe(labels, ms / 1000);
     note('upstream_ttft_ms', Math.round(ms * 1000) / 1000);
+    say('info', 'first token', { competitor_id: id, upstream_ttft_ms: Math.round(ms * 1000) / 1000 });
     working();
   }
 
@@ -154,10 +157,9 @@ export function relayStream(
       janusEvents = [];
       note('janus_events', janusEvents);
     }
-    if (janusEvents.length < MAX_JANUS_EVENTS) janusEvents.push(entry);
-    if (obs.logger.isDebugEnabled()) {
-      obs.logger.debug('stream event', { target: 'gateway', competitor_id: id, janus_event: entry.event, payload: entry.payload });
-    }
+    if (janusEvents.length >= MAX_JANUS_EVENTS) return;
+    janusEvents.push(entry);
+    say('info', 'stream event', { competitor_id: id, janus_event: entry.event, payload: entry.payload });
   }
 
   function onConnected(): void {
@@ -183,6 +185,7 @@ export function relayStream(
     onConnected();
     response.on('error', ignore);
     const status = response.statusCode ?? 0;
+    say('info', 'upstream answered', { competitor_id: id, upstream_status: status, upstream_headers_ms: Math.round((performance.now() - startedAt) * 1000) / 1000 });
     if (status < 200 || status >= 300) {
       rejected(response, status);
       return;
@@ -197,6 +200,7 @@ export function relayStream(
     if (done) return;
     idleTimer?.refresh();
     if (!committed) commit();
+    wrote();
     const flushed = res.write(chunk);
     if (upstreamError !== undefined) {
       endOnUpstreamError();
@@ -214,6 +218,7 @@ export function relayStream(
     }
     if (!committed) commit();
     metrics.keepalivesSent.inc(labels);
+    wrote();
     const flushed = res.write(PING);
     keepaliveTimer?.refresh();
     if (!flushed) backpressure();
@@ -302,6 +307,7 @@ export function relayStream(
   function fail(failure: UpstreamFailure): void {
     if (done) return;
     metrics.upstreamFailures.inc({ competitor: id, reason: failure.reason });
+    say('warn', 'upstream failed', { competitor_id: id, reason: failure.reason, error: failure.message, committed });
     note('upstream_error', failure.message);
     if (failure.upstreamStatus !== undefined) note('upstream_status', failure.upstreamStatus);
     observation.fail(failure.outcome, failure.reason);
@@ -322,6 +328,7 @@ export function relayStream(
     if (done) return;
     const buffered = res.writableLength;
     metrics.streamOverflows.inc(labels);
+    say('warn', 'stream cut', { competitor_id: id, reason, buffered_bytes: buffered });
     obs.events.emit('stream.cut', { buffered_bytes: buffered }, { competitor: id, reason });
     observation.fail('timeout', reason);
     const message = reason === 'slow_client' ? `the client read nothing for ${config.slowClientTimeoutMs} ms` : `more than ${config.maxBufferedBytes} bytes waited for the client`;
@@ -373,6 +380,21 @@ export function relayStream(
     clearTimeout(keepaliveTimer);
     clearTimeout(slowTimer);
     res.off('drain', onDrain);
+  }
+
+  /** A gap over the contract is logged as it ends, so the request's timeline shows where it was. */
+  function wrote(): void {
+    const now = performance.now();
+    const gap = lastWriteAt === undefined ? 0 : now - lastWriteAt;
+    lastWriteAt = now;
+    if (gap > config.contractGapMs) say('warn', 'gap over contract', { competitor_id: id, gap_ms: Math.round(gap), contract_gap_ms: config.contractGapMs });
+  }
+
+  /** A log line of this request: upstream callbacks run outside its async scope, so it is entered here. */
+  function say(level: 'info' | 'warn', message: string, fields: Record<string, unknown>): void {
+    const line = (): void => void obs.logger.log(level, message, { target: 'gateway', ...fields });
+    if (requestContext === undefined) line();
+    else obs.context.run(requestContext, line);
   }
 
   /** Request context fields join the request's log lines; callbacks here may run outside its async scope. */
