@@ -94,9 +94,9 @@ describe('gateway streaming', () => {
       { event: 'tool_end', payload: { tool: 'calc', error: { message: 'retrying' } } },
       { event: 'sandbox_end', payload: { sandbox: 'py-1' } },
     ]);
-    const debug = running.logs.find('stream event', 'janus-1');
-    expect(debug.map((l) => l.janus_event)).toEqual(['sandbox_start', 'tool_start', 'tool_end', 'sandbox_end']);
-    expect(debug[0]).toMatchObject({ level: 'debug', target: 'gateway', competitor_id: 'baseline' });
+    const events = running.logs.find('stream event', 'janus-1');
+    expect(events.map((l) => l.janus_event)).toEqual(['sandbox_start', 'tool_start', 'tool_end', 'sandbox_end']);
+    expect(events[0]).toMatchObject({ level: 'info', target: 'gateway', competitor_id: 'baseline' });
   });
 
   it('counts a tool call as content', async () => {
