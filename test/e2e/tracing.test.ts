@@ -3,6 +3,7 @@
  * require-in-the-middle and the OTLP exporters), exporting over real OTLP/HTTP to an in-test
  * receiver. See test/fixtures/tracedService.ts for the service.
  */
+import { get as httpGet } from 'node:http';
 import { startService, stopAllServices, type ChildService, type LogLine } from '../support/childService';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlpReceiver';
 
@@ -42,13 +43,29 @@ function parseTraceparent(value: string | null | undefined): Traceparent {
   return { traceId: match[1]!, parentId: match[2]!, flags: match[3]! };
 }
 
-async function getJson(url: string): Promise<{ status: number; traceparent: string | null; body: Record<string, unknown> }> {
-  const response = await fetch(url);
-  return {
-    status: response.status,
-    traceparent: response.headers.get('traceparent'),
-    body: (await response.json()) as Record<string, unknown>,
-  };
+/**
+ * `node:http`, not `fetch`: a test file that ran earlier in this jest worker may have started
+ * tracing in-process, and instrumentation-undici listens on diagnostics channels process-wide:
+ * its client span would become the parent of a span this test expects to be a root.
+ */
+function getJson(url: string): Promise<{ status: number; traceparent: string | null; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    httpGet(url, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      response.on('end', () => {
+        const traceparent = response.headers.traceparent;
+        resolve({
+          status: response.statusCode ?? 0,
+          traceparent: typeof traceparent === 'string' ? traceparent : null,
+          body: JSON.parse(text) as Record<string, unknown>,
+        });
+      });
+    }).on('error', reject);
+  });
 }
 
 function serviceOf(span: ReceivedSpan): unknown {
