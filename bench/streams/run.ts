@@ -237,7 +237,8 @@ function warningsOf(report: Omit<StreamsReport, 'warnings' | 'info'>, info: Omit
   }
   for (const s of report.slow) {
     if (s.failed > 0) {
-      warnings.push(`slow streams (${s.relay}, ${s.competitorIds} competitor ids): ${s.failed} of ${s.streams} failed (${Object.entries(s.failures).map(([k, n]) => `${n} ${k}`).join(', ')}).`);
+      const relay = s.relay === 'naive' ? 'naive proxy' : `gateway, ${s.competitorIds} competitor id${s.competitorIds === 1 ? '' : 's'}`;
+      warnings.push(`slow streams (${relay}): ${s.failed} of ${s.streams} failed (${Object.entries(s.failures).map(([k, n]) => `${n} ${k}`).join(', ')}).`);
     }
   }
   for (const c of report.jsonCells) if (c.failed > 0) warnings.push(`non-streaming, ${c.upstream}, ${c.path}: ${c.failed} failed requests.`);
