@@ -1,6 +1,5 @@
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import path from 'node:path';
 import type { Sample } from './measure';
+import { writeRawReport, writeResultsSection } from './resultsFile';
 import type { LogCheck } from './preflight';
 import type { BenchSettings } from './settings';
 import { formulaOf, type PartCost, type TargetVerdict, type VariantSummary } from './summary';
@@ -194,20 +193,9 @@ const FILE_INTRO = [
 ].join('\n');
 
 export function writeResultsMarkdown(file: string, report: BenchReport, rawFile: string): void {
-  const section = markdownSection(report, rawFile);
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : FILE_INTRO;
-  const start = current.indexOf(SECTION_START);
-  const end = current.indexOf(SECTION_END);
-  const next =
-    start >= 0 && end > start
-      ? `${current.slice(0, start)}${section}${current.slice(end + SECTION_END.length)}`
-      : `${current.trimEnd()}\n\n${section}\n`;
-  writeFileSync(file, next);
+  writeResultsSection(file, { start: SECTION_START, end: SECTION_END, text: markdownSection(report, rawFile) }, FILE_INTRO);
 }
 
 export function writeRawJson(directory: string, report: BenchReport): string {
-  mkdirSync(directory, { recursive: true });
-  const file = path.join(directory, `overhead-${report.info.startedAt.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  return file;
+  return writeRawReport(directory, 'overhead', report.info.startedAt, report);
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isServerMessage, type RunnerMessage, type ServerMessage, type WorkDone } from './protocol';
 import type { VariantName } from './variants';
+import { nextMessage } from './childMessage';
 
 export interface RunningServer {
   readonly variant: VariantName;
@@ -33,7 +34,7 @@ export async function startServer(variant: VariantName, options: StartOptions): 
     env: serverEnvironment(),
   });
   const output = collectOutput(child);
-  const listening = await nextMessage(child, START_TIMEOUT_MS, `${variant} server to listen`);
+  const listening = await nextMessage(child, START_TIMEOUT_MS, `${variant} server to listen`, isServerMessage);
   if (listening.type !== 'listening') {
     child.kill('SIGKILL');
     throw new Error(`${variant} server did not start: ${describe(listening)}${output.stderr()}`);
@@ -50,7 +51,7 @@ export async function startServer(variant: VariantName, options: StartOptions): 
 
 async function stopServer(child: ChildProcess, variant: VariantName, output: Output): Promise<StoppedServer> {
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const stopped = nextMessage(child, STOP_TIMEOUT_MS, `${variant} server to stop`);
+  const stopped = nextMessage(child, STOP_TIMEOUT_MS, `${variant} server to stop`, isServerMessage);
   child.send({ type: 'stop' } satisfies RunnerMessage);
   try {
     const message = await stopped;
@@ -86,26 +87,6 @@ function collectOutput(child: ChildProcess): Output {
     stdout: () => Buffer.concat(stdout).toString('utf8'),
     stderr: () => (stderr.length === 0 ? '' : `\n${Buffer.concat(stderr).toString('utf8')}`),
   };
-}
-
-function nextMessage(child: ChildProcess, timeoutMs: number, what: string): Promise<ServerMessage> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => settle(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-    const onMessage = (message: unknown): void => {
-      if (isServerMessage(message)) settle(undefined, message);
-    };
-    const onExit = (code: number | null, signal: string | null): void =>
-      settle(new Error(`exited (code ${code}, signal ${signal}) while waiting for ${what}`));
-    function settle(error: Error | undefined, message?: ServerMessage): void {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (error === undefined && message !== undefined) resolve(message);
-      else reject(error);
-    }
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
 }
 
 function describe(message: ServerMessage): string {

@@ -4,7 +4,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { cpusAllowed } from '../serverProcess';
-import { isChildMessage, type ChildMessage } from './protocol';
+import { isChildMessage } from './protocol';
+import { nextMessage } from '../childMessage';
 
 export { coreTimes, cpusAllowed, processCpuSeconds } from '../serverProcess';
 
@@ -101,7 +102,7 @@ export async function startChild(spec: ChildSpec): Promise<RunningChild> {
   let port: number;
   try {
     if (spec.ready.kind === 'ipc') {
-      const message = await nextMessage(child, START_TIMEOUT_MS, `${spec.name} to listen`);
+      const message = await nextMessage(child, START_TIMEOUT_MS, `${spec.name} to listen`, isChildMessage);
       if (message.type !== 'listening') throw new Error(`${spec.name} did not start: ${JSON.stringify(message)}`);
       port = message.port;
     } else {
@@ -131,26 +132,6 @@ export async function startChild(spec: ChildSpec): Promise<RunningChild> {
       clearTimeout(timer);
     },
   };
-}
-
-export function nextMessage(child: ChildProcess, timeoutMs: number, what: string): Promise<ChildMessage> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => settle(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-    const onMessage = (message: unknown): void => {
-      if (isChildMessage(message)) settle(undefined, message);
-    };
-    const onExit = (code: number | null, signal: string | null): void =>
-      settle(new Error(`exited (code ${code}, signal ${signal}) while waiting for ${what}`));
-    function settle(error: Error | undefined, message?: ChildMessage): void {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (error === undefined && message !== undefined) resolve(message);
-      else reject(error);
-    }
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
 }
 
 function status(port: number, path: string): Promise<number> {

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeRawReport, writeResultsSection } from '../resultsFile';
 import type { JsonSample } from './jsonRate';
 import type { ObservabilityCheck } from './preflight';
 import type { ProfileSummary } from './profile';
@@ -328,22 +328,11 @@ function markdownSection(report: StreamsReport, rawFile: string, root: string): 
 }
 
 export function writeResultsMarkdown(file: string, report: StreamsReport, rawFile: string, root: string): void {
-  const section = markdownSection(report, rawFile, root);
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : FILE_INTRO;
-  const start = current.indexOf(SECTION_START);
-  const end = current.indexOf(SECTION_END);
-  const next =
-    start >= 0 && end > start
-      ? `${current.slice(0, start)}${section}${current.slice(end + SECTION_END.length)}`
-      : `${current.trimEnd()}\n\n${section}\n`;
-  writeFileSync(file, next);
+  writeResultsSection(file, { start: SECTION_START, end: SECTION_END, text: markdownSection(report, rawFile, root) }, FILE_INTRO);
 }
 
 export function writeRawJson(directory: string, report: StreamsReport): string {
-  mkdirSync(directory, { recursive: true });
-  const file = path.join(directory, `streams-${report.info.startedAt.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  return file;
+  return writeRawReport(directory, 'streams', report.info.startedAt, report);
 }
 
 export function consoleSummary(report: StreamsReport): string {

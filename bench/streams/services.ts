@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { freePort, nextMessage, startChild, type RunningChild } from './processes';
-import type { ClientCommand, WaveCommand, WaveResult } from './protocol';
+import { nextMessage } from '../childMessage';
+import { freePort, startChild, type RunningChild } from './processes';
+import { isChildMessage, type ClientCommand, type WaveCommand, type WaveResult } from './protocol';
 import type { PathName, StreamsSettings, UpstreamName } from './settings';
 
 /** `dist/` of the project: this file runs as dist/bench/streams/services.js. */
@@ -177,7 +178,7 @@ export class LoadClient {
   ): Promise<WaveResult> {
     const id = this.nextId++;
     this.send({ type: 'wave', id, holdMs: 0, holdDeadlineMs: 0, ...command });
-    const message = await nextMessage(this.child.process, timeoutMs, `the load generator (wave ${id})`);
+    const message = await nextMessage(this.child.process, timeoutMs, `the load generator (wave ${id})`, isChildMessage);
     if (message.type !== 'result' || message.id !== id) throw new Error(`load generator answered ${JSON.stringify(message).slice(0, 200)}`);
     return message;
   }
@@ -186,7 +187,7 @@ export class LoadClient {
   async reset(): Promise<void> {
     const id = this.nextId++;
     this.send({ type: 'reset', id });
-    const message = await nextMessage(this.child.process, 10_000, 'the load generator to reset');
+    const message = await nextMessage(this.child.process, 10_000, 'the load generator to reset', isChildMessage);
     if (message.type !== 'reset-done') throw new Error(`load generator answered ${JSON.stringify(message).slice(0, 200)}`);
   }
 
