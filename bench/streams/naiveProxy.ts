@@ -1,5 +1,6 @@
-import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { FailedMessage, ListeningMessage } from './protocol';
+import { Agent, request, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { FailedMessage } from './protocol';
+import { serveAsChild } from './serveAsChild';
 
 /**
  * The naive pass-through proxy the gateway is compared with: `http.request` + `pipe` to one
@@ -52,18 +53,7 @@ function main(): void {
     process.send?.({ type: 'failed', message: `UPSTREAM_PORT must be a port, got ${String(process.env.UPSTREAM_PORT)}` } satisfies FailedMessage);
     process.exit(1);
   }
-  const server = createServer(onRequest);
-  server.on('error', (error) => {
-    process.send?.({ type: 'failed', message: error.message } satisfies FailedMessage);
-    process.exit(1);
-  });
-  server.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1', backlog: 4096 }, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
-    process.send?.({ type: 'listening', port } satisfies ListeningMessage);
-  });
-  process.on('disconnect', () => process.exit(0));
-  process.on('SIGTERM', () => process.exit(0));
+  serveAsChild(onRequest);
 }
 
 main();

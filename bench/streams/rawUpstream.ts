@@ -1,5 +1,6 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { RAW_SPEC_FIELD, type FailedMessage, type ListeningMessage, type RawStreamSpec } from './protocol';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RAW_SPEC_FIELD, type RawStreamSpec } from './protocol';
+import { serveAsChild } from './serveAsChild';
 
 /**
  * A minimal upstream for the streams bench: no framework, no observability, so that what a
@@ -102,18 +103,7 @@ function onRequest(req: IncomingMessage, res: ServerResponse): void {
 }
 
 function main(): void {
-  const server = createServer(onRequest);
-  server.on('error', (error) => {
-    process.send?.({ type: 'failed', message: error.message } satisfies FailedMessage);
-    process.exit(1);
-  });
-  server.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1', backlog: 4096 }, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address !== null ? address.port : 0;
-    process.send?.({ type: 'listening', port } satisfies ListeningMessage);
-  });
-  process.on('disconnect', () => process.exit(0));
-  process.on('SIGTERM', () => process.exit(0));
+  serveAsChild(onRequest);
 }
 
 main();
