@@ -4,51 +4,14 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import { describeWithBinary, systemBinary } from './systemBinary';
+
 /**
  * Test harness for the real Prometheus binaries (Debian's `prometheus` package provides
- * both `prometheus` and `promtool`). Tests that need them are declared with
- * `describeWithBinary`: they skip locally when the binary is missing, and fail in CI
- * (`SIGHTLINE_REQUIRE_SYSTEM_DEPS=1`, set by `.ci/run`, which installs the package).
+ * both `prometheus` and `promtool`); declare their tests with `describeWithBinary`.
  */
 
-export type PrometheusBinary = 'prometheus' | 'promtool';
-
-/** Absolute path of an executable `name` on PATH, or undefined. */
-export function systemBinary(name: PrometheusBinary): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.resolve(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      if (fs.statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here; keep looking
-    }
-  }
-  return undefined;
-}
-
-/**
- * `describe(title, fn)` when `name` is on PATH. When it is missing: a failing test if
- * `SIGHTLINE_REQUIRE_SYSTEM_DEPS=1` (CI), otherwise a skipped block and one warning.
- */
-export function describeWithBinary(name: PrometheusBinary, title: string, fn: () => void): void {
-  if (systemBinary(name)) {
-    describe(title, fn);
-    return;
-  }
-  if (process.env.SIGHTLINE_REQUIRE_SYSTEM_DEPS === '1') {
-    describe(title, () => {
-      it(`has the ${name} binary`, () => {
-        throw new Error(`${name} not found on PATH; CI installs Debian's prometheus package (.ci/run)`);
-      });
-    });
-    return;
-  }
-  const reason = `skipped: ${name} not on PATH; apt-get install prometheus`;
-  console.warn(`${title} (${reason})`);
-  describe.skip(`${title} (${reason})`, fn);
-}
+export { describeWithBinary, systemBinary };
 
 export interface PromtoolResult {
   /** 0 clean, 3 lint problems only, 1 parse or other error. */
