@@ -44,7 +44,7 @@ export interface GatewayApp {
 export function createGatewayApp(options: GatewayAppOptions = {}): GatewayApp {
   const { environment = process.env, logger, observability, pool, readiness, random, ...input } = options;
   const config = loadGatewayConfig(environment, input);
-  const competitors = createCompetitors(config.competitors, pool);
+  const competitors = createCompetitors(config.competitors, { maxSockets: config.upstreamMaxSockets, ...pool });
   const obs = createObservability({
     ...observability,
     service: environment.OTEL_SERVICE_NAME ?? 'gateway',

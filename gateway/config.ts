@@ -11,6 +11,7 @@ export interface GatewayConfig {
   readonly port: number;
   readonly host: string;
   readonly competitors: readonly CompetitorConfig[];
+  readonly upstreamMaxSockets: number;
   readonly connectTimeoutMs: number;
   readonly firstTokenTimeoutMs: number;
   readonly idleTimeoutMs: number;
@@ -169,10 +170,17 @@ const SETTINGS: Settings = {
     schema: competitorList as z.ZodType<readonly CompetitorConfig[], unknown>,
     fromText: z.string().transform(competitorEntries),
   },
+  upstreamMaxSockets: {
+    name: 'GATEWAY_UPSTREAM_MAX_SOCKETS',
+    default: '4096',
+    meaning: 'connections per competitor; a stream holds one for its whole life, and calls beyond wait for one within the connect timeout',
+    schema: z.number().int({ error: 'must be a whole number' }).min(1, { error: 'must be at least 1' }).max(1_000_000, { error: 'must be at most 1000000' }),
+    fromText: numberText,
+  },
   connectTimeoutMs: {
     name: 'GATEWAY_CONNECT_TIMEOUT_MS',
     default: '2000',
-    meaning: 'time to open the TCP connection to a competitor (answered 504 `connect`)',
+    meaning: 'time to get a connection to a competitor: a free pooled one, or a new one opened (answered 504 `connect`)',
     schema: wholeMs(1),
     fromText: numberText,
   },

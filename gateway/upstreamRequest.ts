@@ -101,7 +101,13 @@ export function callUpstream(competitor: Competitor, options: UpstreamCallOption
       signal,
     });
     const connectTimer = setTimeout(() => {
-      req.destroy(new UpstreamFailure('connect', `no connection to ${competitor.id} within ${options.connectTimeoutMs} ms`));
+      // Settled here, not in the `error` listener: a request still queued for a pooled socket
+      // emits its error only once a socket frees, which may be much later.
+      if (settled || signal.aborted) return;
+      settled = true;
+      const waiting = req.socket === null ? `every one of its ${competitor.agent.maxSockets} connections stayed busy` : 'the connection did not open';
+      req.destroy();
+      handlers.onError(new UpstreamFailure('connect', `no connection to ${competitor.id} within ${options.connectTimeoutMs} ms: ${waiting}`));
     }, options.connectTimeoutMs);
     connectTimer.unref();
 

@@ -128,6 +128,26 @@ describe('gateway: a competitor failing before the first byte', () => {
     }
   });
 
+  it('answers 504 within the connect timeout when every pooled connection stays busy', async () => {
+    const fake = await fakeWith(hang);
+    const running = await gatewayTo(fake.url, { upstreamMaxSockets: 1, connectTimeoutMs: 300, firstTokenTimeoutMs: 15_000 });
+    const holder = new AbortController();
+    const holding = post(`${running.url}/v1/chat/completions`, chatBody('baseline', { stream: true }), {}, holder.signal).catch(() => undefined);
+    await fake.waitForRequests(1);
+    const startedAt = Date.now();
+    const res = await post(`${running.url}/v1/chat/completions`, chatBody('baseline', { stream: true }), { 'x-request-id': 'pool-busy' });
+    const elapsed = Date.now() - startedAt;
+    expect(res.status).toBe(504);
+    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'connect_timeout' } });
+    expect((JSON.parse(res.body) as { error: { message: string } }).error.message).toMatch(/every one of its 1 connections stayed busy/);
+    expect(elapsed).toBeGreaterThanOrEqual(280);
+    expect(elapsed).toBeLessThan(3000);
+    expect(await completedLine(running.logs, 'pool-busy')).toMatchObject({ status: 504, outcome: 'timeout', outcome_reason: 'connect' });
+    holder.abort();
+    await holding;
+    expect(fake.requests).toHaveLength(1);
+  });
+
   it('answers 502 for a competitor 5xx, streaming or not', async () => {
     const fake = await fakeWith(json(503, { error: { message: 'overloaded' } }));
     const running = await gatewayTo(fake.url);

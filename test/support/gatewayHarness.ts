@@ -58,7 +58,7 @@ export interface RawResponse {
 }
 
 /** A POST with a raw body, read to its end (or its abrupt close). */
-export function post(url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<RawResponse> {
+export function post(url: string, body: string | Buffer, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const req = httpRequest(
@@ -68,6 +68,7 @@ export function post(url: string, body: string | Buffer, headers: Record<string,
         path: target.pathname,
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
+        signal,
       },
       (res) => {
         const chunks: Buffer[] = [];
