@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { STATUS_CODES, type Server, type ServerResponse } from 'node:http';
 import { context as otelContext, type Tracer } from '@opentelemetry/api';
 import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import type TransportStream from 'winston-transport';
@@ -16,6 +16,11 @@ import { createEventMetricsConsumer } from '../src/eventMetricsConsumer';
 import { createEventLoopLag } from '../src/eventLoopLag';
 import { createHealthRegistry, type HealthRegistry } from '../src/healthRegistry';
 import { createPoolStats } from '../src/poolStatsConsumer';
+import { createDashboardFeed } from '../src/dashboard/dashboardFeed';
+import { createDashboardSampler } from '../src/dashboard/dashboardSampler';
+import { createDashboardSessions } from '../src/dashboard/dashboardSessions';
+import { createRecentErrors } from '../src/dashboard/recentErrors';
+import { mergePools } from '../src/mergePools';
 import { createRecentEvents } from '../src/recentEvents';
 import { createRequestTimeline, type RequestTimeline, type RequestTimelineOptions } from '../src/requestTimeline';
 import { handleSignals, type SignalHandling, type SignalHandlingOptions } from '../src/gracefulShutdown';
@@ -33,7 +38,10 @@ import { errorHandler, notFound } from './errorHandler';
 import { httpMetricsStep } from './httpMetrics';
 import { metricsRoute } from './metricsRoute';
 import { observeSse, streamObserver, type ObserveStream, type ObserveStreamOptions } from './observeSse';
+import { dashboardRoutes } from './dashboard/dashboardRoutes';
 import { opsRoutes } from './opsRoutes';
+import { existingRequestContext } from './requestState';
+import { UNMATCHED_ROUTE } from './routeTemplate';
 import { opsSecurityHeaders } from './security';
 import { requestIdStep, type RequestIdOptions } from './requestId';
 import { activeSpanHeaders, spanIdentityStep } from './spanIdentity';
@@ -231,11 +239,45 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     ...options.health?.errorRate,
     onExceeded: (details) => events.emit('error_rate.exceeded', { ...details }),
   });
-  const recordOutcome = (res: { statusCode: number }): void => errorRate.record(res.statusCode >= 500);
+  const recentErrors = createRecentErrors();
+  const recordOutcome = (res: ServerResponse): void => {
+    const failed = res.statusCode >= 500;
+    errorRate.record(failed);
+    const requestContext = existingRequestContext(res.req);
+    const stream = requestContext?.stream?.finish(res.writableEnded);
+    const streamFailed = stream !== undefined && (stream.outcome === 'upstream_error' || stream.outcome === 'timeout');
+    if (!failed && !streamFailed) return;
+    const message =
+      requestContext?.failure ??
+      (streamFailed ? `stream ended: ${stream.outcome}${stream.reason === undefined ? '' : ` (${stream.reason})`}` : (STATUS_CODES[res.statusCode] ?? 'failed'));
+    recentErrors.record({
+      time: new Date().toISOString(),
+      request_id: requestContext?.requestId ?? '',
+      method: res.req.method ?? '',
+      route: requestContext?.route ?? UNMATCHED_ROUTE,
+      status: res.statusCode,
+      message: redactor.string(message).slice(0, 300),
+    });
+  };
   const health = createHealthRegistry({ metrics, deadlineMs: options.health?.deadlineMs });
   const lag = createEventLoopLag();
   const settings = createRuntimeSettings({ logger, logSamplingRateInfo: config.logSamplingRateInfo, events });
   const jobs = createJobRegistry({ metrics });
+  const dashboardFeed = createDashboardFeed({
+    sample: createDashboardSampler({
+      service: config.service,
+      version: config.version,
+      metrics,
+      health: health.check,
+      draining: () => lifecycle.phase() === 'draining',
+      pools: () => mergePools(health.pools(), poolStats.pools()),
+      errors: recentErrors,
+      events: (limit) => recentEvents.list({ limit }),
+      eventLoopLagMs: lag.lagMs,
+    }).sample,
+    onError: (error) => logger.warn('dashboard snapshot failed', { target: 'sightline', error }),
+  });
+  const dashboardSessions = createDashboardSessions();
   let shutdownPromise: Promise<void> | undefined;
 
   function outgoingHeaders(): Record<string, string> {
@@ -332,6 +374,18 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
       const metricsGuard = config.metricsPublic || !config.metricsEnabled ? [] : [guard];
       router.get('/metrics', security, ...metricsGuard, metricsRoute({ metrics, enabled: config.metricsEnabled }));
       router.use(
+        '/ops/dashboard',
+        dashboardRoutes({
+          token: config.adminToken,
+          enabled: config.dashboardEnabled,
+          service: config.service,
+          feed: dashboardFeed,
+          sessions: dashboardSessions,
+          logger,
+          metrics,
+        }),
+      );
+      router.use(
         '/ops',
         security,
         guard,
@@ -371,6 +425,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
 
   function shutdown(): Promise<void> {
     lifecycle.beginDraining();
+    dashboardFeed.close();
     shutdownPromise ??= events
       .flush()
       .then(() => {

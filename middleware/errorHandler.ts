@@ -2,7 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ERROR_CATALOGUE, sightlineErrorFormat, type ErrorCode, type ErrorDescription, type ErrorFormat } from '../src/errors';
 import type { SightlineLogger } from '../src/logger';
 import { RequestError } from '../src/requestError';
-import { requestIdOf } from './requestState';
+import { existingRequestContext, requestIdOf } from './requestState';
 
 export interface ErrorHandlerOptions {
   readonly logger: SightlineLogger;
@@ -50,6 +50,8 @@ export function errorHandler(options: ErrorHandlerOptions): ErrorRequestHandler 
     const { status, code, message } = classified;
     const requestId = requestIdOf(req);
     if (status >= 500) {
+      const context = existingRequestContext(req);
+      if (context !== undefined) context.failure = error instanceof Error ? error.message : message;
       logger.error('request failed', { target: 'http', code, status, error });
     } else {
       logger.warn('request rejected', { target: 'http', code, status, reason: message, param: classified.param });

@@ -6,6 +6,7 @@ import { errorBody } from '../src/errors';
 import { createEventLoopLag, type EventLoopLag } from '../src/eventLoopLag';
 import type { CheckResult, HealthRegistry, HealthStatus } from '../src/healthRegistry';
 import type { Lifecycle, StartupState } from '../src/lifecycle';
+import { mergePools } from '../src/mergePools';
 import { roundToThousandths } from '../src/roundToThousandths';
 import { requestIdOf } from './requestState';
 
@@ -362,16 +363,3 @@ function mapValues<T, U>(record: Readonly<Record<string, T>>, map: (value: T) =>
 
 
 /** A pool both registered and seen in events shows its live figures and its event counts together. */
-function mergePools(registered: Record<string, unknown>, fromEvents: Record<string, unknown>): Record<string, unknown> {
-  // No prototype: a pool named `__proto__` stays a pool.
-  const merged: Record<string, unknown> = Object.assign(Object.create(null) as Record<string, unknown>, fromEvents);
-  for (const [name, stats] of Object.entries(registered)) {
-    const seen = merged[name];
-    merged[name] = isPlainObject(seen) && isPlainObject(stats) ? { ...seen, ...stats } : stats;
-  }
-  return merged;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -17,6 +17,8 @@ export interface SightlineConfig {
   readonly healthEnabled: boolean;
   readonly adminToken: string | undefined;
   readonly tracingEnabled: boolean;
+  /** `false`: `/ops/dashboard` answers 404. */
+  readonly dashboardEnabled: boolean;
   /** After SIGTERM, readiness answers 503 this long before the server stops accepting. */
   readonly shutdownDrainDelayMs: number;
   /** Then in-flight requests and streams get this long to finish. */
@@ -75,6 +77,7 @@ const VARIABLES = {
       error: (issue) => `expected letters, digits, '_' or ':' not starting with a digit, got ${JSON.stringify(issue.input)}`,
     }),
   OBS_TRACING_ENABLED: booleanVar,
+  OBS_DASHBOARD_ENABLED: booleanVar,
   OBS_SHUTDOWN_DRAIN_DELAY_MS: milliseconds,
   OBS_SHUTDOWN_GRACE_PERIOD_MS: milliseconds,
   LOG_LEVEL: z
@@ -124,6 +127,7 @@ export const CONFIG_DEFAULTS: SightlineConfig = Object.freeze({
   healthEnabled: true,
   adminToken: undefined,
   tracingEnabled: false,
+  dashboardEnabled: true,
   shutdownDrainDelayMs: 5000,
   shutdownGracePeriodMs: 20_000,
 });
@@ -166,6 +170,7 @@ export function loadConfig(
     healthEnabled: overrides.healthEnabled ?? parsed.OBS_HEALTH_ENABLED ?? CONFIG_DEFAULTS.healthEnabled,
     adminToken: overrides.adminToken ?? parsed.OBS_ADMIN_TOKEN ?? parsed.ADMIN_SECRET ?? CONFIG_DEFAULTS.adminToken,
     tracingEnabled: overrides.tracingEnabled ?? parsed.OBS_TRACING_ENABLED ?? CONFIG_DEFAULTS.tracingEnabled,
+    dashboardEnabled: overrides.dashboardEnabled ?? parsed.OBS_DASHBOARD_ENABLED ?? CONFIG_DEFAULTS.dashboardEnabled,
     shutdownDrainDelayMs:
       overrides.shutdownDrainDelayMs ?? parsed.OBS_SHUTDOWN_DRAIN_DELAY_MS ?? CONFIG_DEFAULTS.shutdownDrainDelayMs,
     shutdownGracePeriodMs:

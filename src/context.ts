@@ -17,6 +17,8 @@ export interface RequestContext {
   route: string | undefined;
   /** Set when the response is observed as a stream; its figures join the `request completed` line. */
   stream: StreamObservation | undefined;
+  /** What failed, as the error handler saw a server error; for the dashboard's recent errors. */
+  failure: string | undefined;
   /** Fields a handler added with `context.set()`; written on every later log line of the request. */
   readonly fields: Record<string, unknown>;
 }
@@ -47,6 +49,7 @@ export function createRequestContext(requestId: string): RequestContext {
     sampled: true,
     route: undefined,
     stream: undefined,
+    failure: undefined,
     fields: {},
   };
 }

@@ -48,6 +48,7 @@ function lineContextOf(event: TelemetryEvent): RequestContext {
     sampled: true,
     route: undefined,
     stream: undefined,
+    failure: undefined,
     fields: NO_FIELDS,
   };
 }
