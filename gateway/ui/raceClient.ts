@@ -76,6 +76,7 @@ export function raceClient(): void {
   function newLane(id: string): Lane {
     const root = element('article', 'lane');
     root.dataset.competitor = id;
+    root.dataset.state = 'waiting';
     const state = element('span', 'state', 'waiting');
     const ttft = element('span', 'ttft', 'TTFT —');
     const gap = element('span', 'gap', 'max gap —');
@@ -90,9 +91,15 @@ export function raceClient(): void {
     return { root, state, ttft, gap, requestId, reasoning, answer, events };
   }
 
+  /** The lane's state, shown and on `data-state` (waiting, streaming, done, error) for tests. */
+  function setState(lane: Lane, state: string): void {
+    lane.state.textContent = state;
+    lane.state.className = `state state-${state}`;
+    lane.root.dataset.state = state;
+  }
+
   function fail(lane: Lane, message: string): void {
-    lane.state.textContent = 'error';
-    lane.state.className = 'state state-error';
+    setState(lane, 'error');
     lane.answer.append(element('div', 'error', message));
   }
 
@@ -100,7 +107,9 @@ export function raceClient(): void {
     const lane = newLane(id);
     const started = performance.now();
     let firstToken: number | undefined;
-    let lastFrame = started;
+    // Gaps are measured between frames, as the gateway measures `max_gap_ms`: the wait for
+    // the first frame is the TTFT's business.
+    let lastFrame: number | undefined;
     let maxGap = 0;
     let res: Response;
     try {
@@ -119,12 +128,20 @@ export function raceClient(): void {
       fail(lane, `HTTP ${res.status}: ${body.error?.message ?? res.statusText}`);
       return;
     }
-    lane.state.textContent = 'streaming';
+    setState(lane, 'streaming');
     const reader = res.body.getReader();
     const decoder = new TextDecoder();
     let buffer = '';
+    let finished = false;
     for (;;) {
-      const { value, done } = await reader.read();
+      let read: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        read = await reader.read();
+      } catch (error) {
+        fail(lane, `connection lost: ${String(error)}`);
+        return;
+      }
+      const { value, done } = read;
       if (done) break;
       buffer += decoder.decode(value, { stream: true });
       let boundary = buffer.indexOf('\n\n');
@@ -133,7 +150,7 @@ export function raceClient(): void {
         buffer = buffer.slice(boundary + 2);
         boundary = buffer.indexOf('\n\n');
         const now = performance.now();
-        maxGap = Math.max(maxGap, now - lastFrame);
+        if (lastFrame !== undefined) maxGap = Math.max(maxGap, now - lastFrame);
         lastFrame = now;
         lane.gap.textContent = `max gap ${Math.round(maxGap)} ms`;
         const data = frame
@@ -141,6 +158,7 @@ export function raceClient(): void {
           .filter((line) => line.startsWith('data:'))
           .map((line) => line.slice(5).trimStart())
           .join('\n');
+        if (data === '[DONE]') finished = true;
         if (data === '' || data === '[DONE]') continue;
         let chunk: {
           error?: { message?: string };
@@ -168,8 +186,11 @@ export function raceClient(): void {
         if (delta.janus !== undefined) lane.events.append(element('div', '', `◆ ${delta.janus.event}`));
       }
     }
-    lane.state.textContent = 'done';
-    lane.state.className = 'state state-done';
+    if (!finished) {
+      fail(lane, 'the stream ended before [DONE]');
+      return;
+    }
+    setState(lane, 'done');
   }
 
   form.addEventListener('submit', (event) => {

@@ -17,7 +17,7 @@ describeWithBrowser('the ops dashboard in Chromium', () => {
   let origin: string;
   const logs = captureLogs();
   const obs = createObservability({ service: 'orders', environment: {}, adminToken: TOKEN, logger: { transports: [logs] } });
-  obs.health.register('database', () => (healthy ? { ok: true } : { ok: false, message: 'connection refused' }));
+  obs.health.register('database', async () => (healthy ? { ok: true } : { ok: false, message: 'connection refused' }));
   obs.health.registerPool('workers', () => ({ total: 4, available: 3, busy: 1, queue_size: 2 }));
 
   beforeAll(async () => {

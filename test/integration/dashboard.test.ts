@@ -180,7 +180,7 @@ describe('/ops/dashboard', () => {
     it('pushes a snapshot every second with traffic, errors and the health status', async () => {
       const { obs } = fixture;
       let healthy = true;
-      obs.health.register('database', () => (healthy ? { ok: true } : { ok: false, message: 'connection refused' }));
+      obs.health.register('database', async () => (healthy ? { ok: true } : { ok: false, message: 'connection refused' }));
       obs.health.registerPool('workers', () => ({ total: 4, available: 3, busy: 1, queue_size: 0 }));
       const first = snapshots(await readFeed(running.port, { cookie }, (f) => snapshots(f).length >= 1))[0] as Snapshot;
       expect(first.status).toBe('ok');
