@@ -1,5 +1,6 @@
 import type { EventConsumer, TelemetryEvent } from './eventBus';
 import { parseEventPattern } from './eventPattern';
+import { createRingBuffer } from './ringBuffer';
 
 export interface RecentEventsOptions {
   /** Events kept; the oldest is forgotten first. Default 200. */
@@ -29,19 +30,12 @@ const DEFAULT_CAPACITY = 200;
 /** The last events seen, in a fixed ring buffer, for `/ops/events` and dashboards. */
 export function createRecentEvents(options: RecentEventsOptions = {}): RecentEvents {
   const { capacity = DEFAULT_CAPACITY } = options;
-  if (!Number.isInteger(capacity) || capacity < 1) {
-    throw new TypeError(`recentEvents: capacity must be a positive integer, got ${String(capacity)}`);
-  }
-  const slots: (TelemetryEvent | undefined)[] = new Array<TelemetryEvent | undefined>(capacity).fill(undefined);
-  let next = 0;
-  let size = 0;
+  const ring = createRingBuffer<TelemetryEvent>(capacity, 'recentEvents');
 
   return {
     capacity,
     consumer: function keepRecentEvent(event) {
-      slots[next] = event;
-      next = (next + 1) % capacity;
-      if (size < capacity) size += 1;
+      ring.push(event);
     },
     list(query = {}) {
       const { limit = capacity, name } = query;
@@ -50,12 +44,7 @@ export function createRecentEvents(options: RecentEventsOptions = {}): RecentEve
       }
       const pattern = name === undefined ? undefined : parseEventPattern(name);
       if (name !== undefined && pattern === undefined) return [];
-      const found: TelemetryEvent[] = [];
-      for (let age = 1; age <= size && found.length < limit; age += 1) {
-        const event = slots[(next - age + capacity) % capacity] as TelemetryEvent;
-        if (pattern === undefined || pattern.matches(event.name)) found.push(event);
-      }
-      return found;
+      return ring.newest(limit, pattern === undefined ? undefined : (event) => pattern.matches(event.name));
     },
   };
 }
