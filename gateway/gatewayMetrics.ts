@@ -100,6 +100,13 @@ export const GATEWAY_METRICS = [
     help: 'Streams that broke the latency contract, by kind (ttft: first content too late or never; gap: a silence between frames too long).',
     labelNames: ['competitor', 'kind'],
   },
+  {
+    key: 'streamParseErrors',
+    name: 'gateway_stream_parse_errors_total',
+    type: 'counter',
+    help: 'Data events of a relayed stream that are not a JSON object nor `[DONE]`, or whose JSON the gateway read (error and janus events) and could not parse; `stream_events_total` counts all of them.',
+    labelNames: ['competitor'],
+  },
 ] as const satisfies readonly GatewayMetricDefinition[];
 
 /** Events the gateway emits on `obs.events` (each is also a log line, message `event`). */
@@ -146,6 +153,7 @@ export function createGatewayMetrics(metrics: SightlineMetrics, competitors: rea
     gateway.keepalivesSent.inc({ competitor }, 0);
     gateway.streamOverflows.inc({ competitor }, 0);
     gateway.upstreamTtft.zero({ competitor });
+    gateway.streamParseErrors.inc({ competitor }, 0);
     for (const kind of CONTRACT_KINDS) gateway.contractViolations.inc({ competitor, kind }, 0);
   }
   return gateway;

@@ -109,10 +109,13 @@ export function relayStream(
    */
   function isContent(event: StreamEvent): boolean {
     const { data } = event;
-    if (firstNonSpace(data) !== OPEN_BRACE) return false;
+    if (firstNonSpace(data) !== OPEN_BRACE) {
+      if (data !== DONE) metrics.streamParseErrors.inc(labels);
+      return false;
+    }
     let parsed: unknown = NOT_PARSED;
     if (objectFollowsKey(data, ERROR_KEY)) {
-      parsed = parseJson(data);
+      parsed = parseEvent(data);
       const error = (parsed as { error?: unknown } | undefined)?.error;
       // Only a top-level `error` ends a stream; a tool's error inside a janus payload does not.
       if (typeof error === 'object' && error !== null) {
@@ -121,13 +124,20 @@ export function relayStream(
       }
     }
     if (objectFollowsKey(data, JANUS_KEY)) {
-      if (parsed === NOT_PARSED) parsed = parseJson(data);
+      if (parsed === NOT_PARSED) parsed = parseEvent(data);
       noteJanus(parsed, data.length);
     }
     // A parsed chunk is judged by its delta alone, so a payload's own `content` does not count.
     const content = parsed === NOT_PARSED ? isOpenAiContentEvent(event) : deltaCarriesContent(parsed);
     if (content && !sawContent) firstContent();
     return content;
+  }
+
+  /** An event's JSON, counted as a parse error when it is not JSON (undefined then). */
+  function parseEvent(data: string): unknown {
+    const parsed = parseJson(data);
+    if (parsed === undefined) metrics.streamParseErrors.inc(labels);
+    return parsed;
   }
 
   function firstContent(): void {
@@ -153,10 +163,7 @@ export function relayStream(
     if (typeof janus !== 'object' || janus === null || typeof janus.event !== 'string') return;
     const payload = size <= MAX_JANUS_EVENT_CHARS ? janus.payload : { omitted: true, event_chars: size };
     const entry: JanusEvent = { event: janus.event.slice(0, 64), payload };
-    if (janusEvents === undefined) {
-      janusEvents = [];
-      note('janus_events', janusEvents);
-    }
+    janusEvents ??= [];
     if (janusEvents.length >= MAX_JANUS_EVENTS) return;
     janusEvents.push(entry);
     say('info', 'stream event', { competitor_id: id, janus_event: entry.event, payload: entry.payload });
@@ -347,6 +354,8 @@ export function relayStream(
   }
 
   function onResponseClose(): void {
+    // Noted only now: a context field is repeated on every later line of the request.
+    if (janusEvents !== undefined) note('janus_events', janusEvents);
     if (done) return;
     done = true;
     cleanup();
@@ -412,6 +421,7 @@ const OPEN_BRACE = 0x7b;
 const COLON = 0x3a;
 const ERROR_KEY = '"error"';
 const JANUS_KEY = '"janus"';
+const DONE = '[DONE]';
 const NOT_PARSED = Symbol('not parsed');
 
 /** `isOpenAiContentEvent`'s decision on a parsed chunk, from `choices[0].delta` only. */

@@ -425,7 +425,10 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
 
     const stdout = createLineSplitter({
       onLine: (line) => onStdoutLine(execution, line),
-      onLineTooLong: (head) => invalidOutput(execution, 'line_too_long', 'a line passed 1 MiB', head),
+      onLineTooLong: (head) => {
+        if (!execution.answered && !call.settled) metrics.lines.inc();
+        invalidOutput(execution, 'line_too_long', 'a line passed 1 MiB', head);
+      },
     });
     const stderr = createLineSplitter({
       maxLineBytes: 64 * 1024,
@@ -479,6 +482,7 @@ export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
   function onStdoutLine(execution: Execution, line: string): void {
     const { call } = execution;
     if (execution.answered || call.settled || line.trim() === '') return;
+    metrics.lines.inc();
     const parsed = parseChildLine(line);
     if (!parsed.ok) {
       invalidOutput(execution, parsed.errorType, parsed.reason, line);

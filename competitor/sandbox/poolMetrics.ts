@@ -49,6 +49,12 @@ const DEFINITIONS = {
     help: 'Lines from sandbox children that were not protocol messages (line_too_long, invalid_json, not_an_object, unknown_type, invalid_fields).',
     labelNames: ['type'],
   },
+  lines: {
+    name: 'sandbox_lines_total',
+    type: 'counter',
+    help: "Lines read from sandbox children's stdout and checked against the protocol, parse errors included (the denominator of sandbox_parse_errors_total).",
+    labelNames: [],
+  },
   calls: {
     name: 'sandbox_calls_total',
     type: 'counter',
@@ -71,12 +77,13 @@ export interface SandboxPoolMetrics {
   readonly spawnDuration: Histogram;
   readonly crashes: Counter;
   readonly parseErrors: Counter;
+  readonly lines: Counter;
   readonly calls: Counter;
 }
 
 /** Gets or creates the pool's metrics in the instance's registry (names as given, no prefix). */
 export function createSandboxPoolMetrics(metrics: SightlineMetrics): SandboxPoolMetrics {
-  const { workers, queueDepth, queueWait, spawnDuration, crashes, parseErrors, calls } = DEFINITIONS;
+  const { workers, queueDepth, queueWait, spawnDuration, crashes, parseErrors, lines, calls } = DEFINITIONS;
   return {
     workers: metrics.gauge(workers),
     queueDepth: metrics.gauge(queueDepth),
@@ -84,6 +91,7 @@ export function createSandboxPoolMetrics(metrics: SightlineMetrics): SandboxPool
     spawnDuration: metrics.histogram(spawnDuration),
     crashes: metrics.counter(crashes),
     parseErrors: metrics.counter(parseErrors),
+    lines: metrics.counter(lines),
     calls: metrics.counter(calls),
   };
 }

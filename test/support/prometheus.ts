@@ -104,9 +104,12 @@ export interface PrometheusTarget {
 }
 
 export interface StartPrometheusOptions {
-  targets: PrometheusTarget[];
+  /** Scraped by a configuration written for them (not with `configFile`). */
+  targets?: PrometheusTarget[];
   /** Scrape (and evaluation) interval; default 1. */
   scrapeIntervalSeconds?: number;
+  /** A configuration file run as it is instead; its relative paths resolve from its own directory. */
+  configFile?: string;
 }
 
 const READY_TIMEOUT_MS = 15_000;
@@ -195,13 +198,16 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   let child: ChildProcess;
   let url: string;
   try {
-    const config = {
-      global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
-      scrape_configs: options.targets.map((target, index) => scrapeConfig(target, interval, dir, index)),
-    };
-    // JSON is valid YAML, and quotes every string for us.
-    const configFile = path.join(dir, 'prometheus.yml');
-    fs.writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
+    let configFile = options.configFile;
+    if (configFile === undefined) {
+      const config = {
+        global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
+        scrape_configs: (options.targets ?? []).map((target, index) => scrapeConfig(target, interval, dir, index)),
+      };
+      // JSON is valid YAML, and quotes every string for us.
+      configFile = path.join(dir, 'prometheus.yml');
+      fs.writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
+    }
 
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
