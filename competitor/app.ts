@@ -134,7 +134,13 @@ export function createCompetitorApp(options: CompetitorAppOptions = {}): Competi
     res.once('close', () => {
       if (!res.writableEnded) clientLeft.abort(new Error('client closed the connection'));
     });
-    await backend(req, res, request, clientLeft.signal);
+    try {
+      await backend(req, res, request, clientLeft.signal);
+    } catch (error) {
+      // Waiting on the model stopped because the client left: its request line says client_aborted.
+      if (clientLeft.signal.aborted) return;
+      throw error;
+    }
   });
 
   app.use(obs.notFound({ format: openAiErrorFormat }));

@@ -107,3 +107,26 @@ describe('competitor bad input', () => {
     await expect(client.chat.completions.create({ model: 'baseline', messages: [] })).rejects.toBeInstanceOf(APIError);
   });
 });
+
+describe('a client leaving a non-streaming completion', () => {
+  it('is logged as client_aborted, not as a failed request', async () => {
+    const slow = await startCompetitor({ COMPETITOR_ID: 'baseline', COMPETITOR_PROFILE: 'slow' });
+    try {
+      const leaving = new AbortController();
+      const pending = fetch(`${slow.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'leaves-json' },
+        body: JSON.stringify({ model: 'baseline', messages: [{ role: 'user', content: 'Tell me a long story' }] }),
+        signal: leaving.signal,
+      }).catch(() => undefined);
+      await waitForLines(slow.logs, (l) => l.message === 'request started' && l.request_id === 'leaves-json');
+      leaving.abort();
+      await pending;
+      const [line] = await waitForLines(slow.logs, (l) => l.message === 'request completed' && l.request_id === 'leaves-json');
+      expect(line).toMatchObject({ outcome: 'client_aborted' });
+      expect(slow.logs.lines.filter((l) => l.request_id === 'leaves-json' && l.level === 'error')).toEqual([]);
+    } finally {
+      await slow.stop();
+    }
+  });
+});
