@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startService, stopServices, waitUntilReady, type LauncherOutput, type RunningService, type ServiceSpec } from './launcher';
+import { stopServices, type LauncherOutput, type RunningService } from './launcher';
+import { PIPELINE_COMPETITORS as COMPETITORS, PIPELINE_HOST as HOST, pipelineSpecs, startPipeline } from './pipeline';
 
 /**
  * `npm start` / `npm run autonomous`: the gateway on PORT (8080) and the competitors
@@ -10,19 +11,9 @@ import { startService, stopServices, waitUntilReady, type LauncherOutput, type R
  * whole pipeline; Ctrl-C or SIGTERM stops them all.
  */
 
-const COMPETITORS = [
-  { id: 'baseline', profile: 'baseline' },
-  { id: 'fast', profile: 'fast' },
-  { id: 'flaky', profile: 'flaky' },
-] as const;
-
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 15_000;
-const HOST = '127.0.0.1';
 
-const extension = path.extname(__filename);
-const root = path.resolve(__dirname, '..');
-const entry = (app: string): string => path.join(root, app, `server${extension}`);
 
 const output: LauncherOutput = {
   line: (text) => process.stdout.write(`${text}\n`),
@@ -56,23 +47,13 @@ async function main(): Promise<void> {
   const { gateway: gatewayPort, competitors: competitorPorts } = ports();
   const { token, file } = adminToken();
   const shared = { OBS_ADMIN_TOKEN: token, OBS_SHUTDOWN_DRAIN_DELAY_MS: process.env.OBS_SHUTDOWN_DRAIN_DELAY_MS ?? '500' };
-  const competitorSpecs: ServiceSpec[] = COMPETITORS.map(({ id, profile }, index) => ({
-    name: `competitor-${id}`,
-    script: entry('competitor'),
-    env: { ...shared, PORT: String(competitorPorts[index]), COMPETITOR_HOST: HOST, COMPETITOR_ID: id, COMPETITOR_PROFILE: profile },
-    readyUrl: `http://${HOST}:${competitorPorts[index]}/health/ready`,
-  }));
-  const gatewaySpec: ServiceSpec = {
-    name: 'gateway',
-    script: entry('gateway'),
-    env: {
-      ...shared,
-      PORT: String(gatewayPort),
-      GATEWAY_HOST: HOST,
-      GATEWAY_COMPETITORS: COMPETITORS.map(({ id }, index) => `${id}=http://${HOST}:${competitorPorts[index]}`).join(','),
-    },
-    readyUrl: `http://${HOST}:${gatewayPort}/health/ready`,
-  };
+  const specs = pipelineSpecs({
+    appRoot: path.resolve(__dirname, '..'),
+    extension: path.extname(__filename),
+    gatewayPort,
+    competitorPorts,
+    shared,
+  });
 
   const services: RunningService[] = [];
   let stopping: Promise<void> | undefined;
@@ -89,11 +70,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM', 0));
 
   try {
-    for (const spec of competitorSpecs) services.push(startService(spec, output, process.env));
-    await Promise.all(competitorSpecs.map((spec, index) => waitUntilReady(services[index]!, spec.readyUrl, READY_TIMEOUT_MS)));
-    const gateway = startService(gatewaySpec, output, process.env);
-    services.push(gateway);
-    await waitUntilReady(gateway, gatewaySpec.readyUrl, READY_TIMEOUT_MS);
+    await startPipeline(specs, services, output, process.env, READY_TIMEOUT_MS);
   } catch (error) {
     output.note({ level: 'error', message: 'the pipeline could not start', error: error instanceof Error ? error.message : String(error) });
     await stop('start failed', 1);

@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { flagOption, listOption, parseCommandLine, processOutput, runAsCommand, UsageError, USAGE_EXIT_CODE, type CommandOutput } from './cliArguments';
+import { findExecutable } from './executables';
+import {
+  commandStep,
+  exitCodeOf,
+  failedStep,
+  formatStepList,
+  formatSummary,
+  localBinary,
+  repositoryRoot,
+  runSteps,
+  selectSteps,
+  skippedStep,
+  type Step,
+} from './steps';
+
+/**
+ * `npm run verify-complete [-- --only <step>[,<step>…]] [--list]`: lint, typecheck, the
+ * whole jest suite, then the contract checks (JSON Schemas against real output, and
+ * promtool on `infra/prometheus/`). Prints a summary table; exits 1 when a step failed,
+ * 2 on a bad command line.
+ */
+
+const USAGE = 'usage: npm run verify-complete -- [--only <step>[,<step>...]] [--list]';
+
+/** The Prometheus files checked when `infra/prometheus/` exists, each by one promtool command. */
+export const PROMTOOL_CHECKS = [
+  { name: 'promtool-config', file: 'prometheus.yml', command: ['check', 'config'], description: 'promtool check config infra/prometheus/prometheus.yml' },
+  { name: 'promtool-rules', file: 'rules.yml', command: ['check', 'rules'], description: 'promtool check rules infra/prometheus/rules.yml' },
+  { name: 'promtool-rule-tests', file: 'rules.test.yml', command: ['test', 'rules'], description: 'promtool test rules infra/prometheus/rules.test.yml' },
+] as const;
+
+/**
+ * promtool steps: skipped when `infra/prometheus/` does not exist; a failure naming the
+ * file when the folder exists without it, or naming promtool when it is not installed.
+ */
+export function promtoolSteps(root: string, promtool: string | undefined): Step[] {
+  const folder = path.join(root, 'infra', 'prometheus');
+  return PROMTOOL_CHECKS.map(({ name, file, command, description }) => {
+    const relative = path.posix.join('infra', 'prometheus', file);
+    if (!existsSync(folder)) return skippedStep(name, description, 'infra/prometheus/ not present');
+    if (!existsSync(path.join(folder, file))) return failedStep(name, description, `missing ${relative}`);
+    if (promtool === undefined) return failedStep(name, description, 'promtool not on PATH (apt-get install prometheus)');
+    return commandStep(name, description, promtool, [...command, relative], { cwd: root });
+  });
+}
+
+export function verifySteps(root: string, promtool: string | undefined): Step[] {
+  const jest = localBinary(root, 'jest');
+  return [
+    commandStep('lint', 'eslint .', localBinary(root, 'eslint'), ['.'], { cwd: root }),
+    commandStep('typecheck', 'tsc -p tsconfig.json --noEmit', localBinary(root, 'tsc'), ['-p', 'tsconfig.json', '--noEmit'], { cwd: root }),
+    commandStep('tests', 'jest (the whole suite)', jest, [], { cwd: root }),
+    commandStep('contract-schemas', 'schemas/*.schema.json against real log lines, health and error bodies', jest, ['--runTestsByPath', 'test/integration/contractSchemas.test.ts'], { cwd: root }),
+    ...promtoolSteps(root, promtool),
+  ];
+}
+
+export async function verifyComplete(argv: readonly string[], output: CommandOutput = processOutput, root: string = repositoryRoot()): Promise<number> {
+  let steps: Step[];
+  try {
+    const parsed = parseCommandLine(argv, { only: { type: 'string', multiple: true }, list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
+    const all = verifySteps(root, findExecutable('promtool'));
+    if (flagOption(parsed, 'help')) {
+      output.out(`${USAGE}\n\nsteps:\n${formatStepList(all)}`);
+      return 0;
+    }
+    if (flagOption(parsed, 'list')) {
+      output.out(formatStepList(all));
+      return 0;
+    }
+    steps = selectSteps(all, listOption(parsed, 'only'));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    output.err(`verify-complete: ${error.message}\n${USAGE}`);
+    return USAGE_EXIT_CODE;
+  }
+  const results = await runSteps(steps, { write: output.write });
+  output.out(`\n${formatSummary('verify-complete', results)}`);
+  return exitCodeOf(results);
+}
+
+if (require.main === module) runAsCommand(() => verifyComplete(process.argv.slice(2)));
