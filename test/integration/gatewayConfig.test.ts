@@ -97,6 +97,7 @@ describe('gateway configuration', () => {
       'PORT',
       'GATEWAY_HOST',
       'GATEWAY_COMPETITORS',
+      'GATEWAY_UPSTREAM_MAX_SOCKETS',
       'GATEWAY_CONNECT_TIMEOUT_MS',
       'GATEWAY_FIRST_TOKEN_TIMEOUT_MS',
       'GATEWAY_IDLE_TIMEOUT_MS',
