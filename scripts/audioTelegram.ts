@@ -1,10 +1,11 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { flagOption, parseCommandLine, processOutput, runAsCommand, textArgument, UsageError, USAGE_EXIT_CODE, type CommandOutput } from './cliArguments';
+import { processOutput, runAsCommand, type CommandOutput } from './cliArguments';
 import { messageOf } from './describeFailure';
 import { CONTENT_TYPE, speak, SpeechError, type SpokenAudio } from './speech';
-import { callTelegram, displayedMethodUrl, MAX_CAPTION_LENGTH, MAX_MESSAGE_LENGTH, TelegramConfigError, telegramSetup, type TelegramCallOptions } from './telegram';
+import { callTelegram, displayedMethodUrl, MAX_CAPTION_LENGTH, type TelegramCallOptions } from './telegram';
+import { telegramCommandLine } from './telegramCommandLine';
 
 /**
  * `npm run audio-telegram -- [--dry-run] "<text>"`: speaks the text with espeak-ng and
@@ -43,23 +44,9 @@ export async function audioTelegram(
   output: CommandOutput = processOutput,
   options: AudioTelegramOptions = {},
 ): Promise<number> {
-  let text: string;
-  let dryRun: boolean;
-  let setup: ReturnType<typeof telegramSetup>;
-  try {
-    const parsed = parseCommandLine(argv, { 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
-    if (flagOption(parsed, 'help')) {
-      output.out(USAGE);
-      return 0;
-    }
-    text = textArgument(parsed.positionals, MAX_MESSAGE_LENGTH);
-    dryRun = flagOption(parsed, 'dry-run');
-    setup = telegramSetup(env);
-  } catch (error) {
-    if (!(error instanceof UsageError) && !(error instanceof TelegramConfigError)) throw error;
-    output.err(`audio-telegram: ${error.message}\n${USAGE}`);
-    return USAGE_EXIT_CODE;
-  }
+  const commandLine = telegramCommandLine('audio-telegram', USAGE, argv, env, output);
+  if (typeof commandLine === 'number') return commandLine;
+  const { text, dryRun, setup } = commandLine;
 
   const directory = await mkdtemp(path.join(options.tmpDir ?? os.tmpdir(), 'sightline-audio-'));
   let audio: SpokenAudio;

@@ -1,6 +1,7 @@
-import { flagOption, parseCommandLine, processOutput, runAsCommand, textArgument, UsageError, USAGE_EXIT_CODE, type CommandOutput } from './cliArguments';
+import { processOutput, runAsCommand, type CommandOutput } from './cliArguments';
 import { messageOf } from './describeFailure';
-import { callTelegram, displayedMethodUrl, MAX_MESSAGE_LENGTH, TelegramConfigError, telegramSetup, type TelegramCallOptions } from './telegram';
+import { callTelegram, displayedMethodUrl, type TelegramCallOptions } from './telegram';
+import { telegramCommandLine } from './telegramCommandLine';
 
 /**
  * `npm run notify-telegram -- [--dry-run] "<text>"`: sends the text to `TELEGRAM_CHAT_ID`
@@ -18,23 +19,9 @@ export async function notifyTelegram(
   output: CommandOutput = processOutput,
   call: TelegramCallOptions = {},
 ): Promise<number> {
-  let text: string;
-  let dryRun: boolean;
-  let setup: ReturnType<typeof telegramSetup>;
-  try {
-    const parsed = parseCommandLine(argv, { 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
-    if (flagOption(parsed, 'help')) {
-      output.out(USAGE);
-      return 0;
-    }
-    text = textArgument(parsed.positionals, MAX_MESSAGE_LENGTH);
-    dryRun = flagOption(parsed, 'dry-run');
-    setup = telegramSetup(env);
-  } catch (error) {
-    if (!(error instanceof UsageError) && !(error instanceof TelegramConfigError)) throw error;
-    output.err(`notify-telegram: ${error.message}\n${USAGE}`);
-    return USAGE_EXIT_CODE;
-  }
+  const commandLine = telegramCommandLine('notify-telegram', USAGE, argv, env, output);
+  if (typeof commandLine === 'number') return commandLine;
+  const { text, dryRun, setup } = commandLine;
 
   if (dryRun || !setup.configured) {
     const reason = dryRun ? '--dry-run' : `${setup.configured ? '' : setup.missing.join(' and ')} not set`;

@@ -1,8 +1,9 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { flagOption, listOption, parseCommandLine, processOutput, runAsCommand, UsageError, USAGE_EXIT_CODE, type CommandOutput } from './cliArguments';
+import { processOutput, runAsCommand, type CommandOutput } from './cliArguments';
 import { runPipelineSmoke } from './pipelineSmoke';
-import { commandStep, exitCodeOf, formatStepList, formatSummary, localBinary, repositoryRoot, runSteps, selectSteps, skippedStep, type Step } from './steps';
+import { runStepCommand } from './stepCommand';
+import { commandStep, localBinary, repositoryRoot, skippedStep, type Step } from './steps';
 
 /**
  * `npm run test-all [-- --only <step>[,<step>…]] [--list]`: the jest suite folder by folder
@@ -51,30 +52,9 @@ function escapeRegExp(text: string): string {
 }
 
 export async function testAll(argv: readonly string[], output: CommandOutput = processOutput, root: string = repositoryRoot()): Promise<number> {
-  let steps: Step[];
-  try {
-    const parsed = parseCommandLine(argv, { only: { type: 'string', multiple: true }, list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
-    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
-    // Services run from where this file runs: dist/ after `npm run build`, the sources under ts-node.
-    const extension = path.extname(__filename) === '.ts' ? '.ts' : '.js';
-    const all = testAllSteps(root, path.resolve(__dirname, '..'), extension);
-    if (flagOption(parsed, 'help')) {
-      output.out(`${USAGE}\n\nsteps:\n${formatStepList(all)}`);
-      return 0;
-    }
-    if (flagOption(parsed, 'list')) {
-      output.out(formatStepList(all));
-      return 0;
-    }
-    steps = selectSteps(all, listOption(parsed, 'only'));
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    output.err(`test-all: ${error.message}\n${USAGE}`);
-    return USAGE_EXIT_CODE;
-  }
-  const results = await runSteps(steps, { write: output.write });
-  output.out(`\n${formatSummary('test-all', results)}`);
-  return exitCodeOf(results);
+  // Services run from where this file runs: dist/ after `npm run build`, the sources under ts-node.
+  const extension = path.extname(__filename) === '.ts' ? '.ts' : '.js';
+  return runStepCommand('test-all', USAGE, argv, output, () => testAllSteps(root, path.resolve(__dirname, '..'), extension));
 }
 
 if (require.main === module) runAsCommand(() => testAll(process.argv.slice(2)));

@@ -1,20 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { flagOption, listOption, parseCommandLine, processOutput, runAsCommand, UsageError, USAGE_EXIT_CODE, type CommandOutput } from './cliArguments';
+import { processOutput, runAsCommand, type CommandOutput } from './cliArguments';
 import { findExecutable } from './executables';
-import {
-  commandStep,
-  exitCodeOf,
-  failedStep,
-  formatStepList,
-  formatSummary,
-  localBinary,
-  repositoryRoot,
-  runSteps,
-  selectSteps,
-  skippedStep,
-  type Step,
-} from './steps';
+import { runStepCommand } from './stepCommand';
+import { commandStep, failedStep, localBinary, repositoryRoot, skippedStep, type Step } from './steps';
 
 /**
  * `npm run verify-complete [-- --only <step>[,<step>…]] [--list]`: lint, typecheck, the
@@ -59,28 +48,7 @@ export function verifySteps(root: string, promtool: string | undefined): Step[] 
 }
 
 export async function verifyComplete(argv: readonly string[], output: CommandOutput = processOutput, root: string = repositoryRoot()): Promise<number> {
-  let steps: Step[];
-  try {
-    const parsed = parseCommandLine(argv, { only: { type: 'string', multiple: true }, list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
-    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
-    const all = verifySteps(root, findExecutable('promtool'));
-    if (flagOption(parsed, 'help')) {
-      output.out(`${USAGE}\n\nsteps:\n${formatStepList(all)}`);
-      return 0;
-    }
-    if (flagOption(parsed, 'list')) {
-      output.out(formatStepList(all));
-      return 0;
-    }
-    steps = selectSteps(all, listOption(parsed, 'only'));
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    output.err(`verify-complete: ${error.message}\n${USAGE}`);
-    return USAGE_EXIT_CODE;
-  }
-  const results = await runSteps(steps, { write: output.write });
-  output.out(`\n${formatSummary('verify-complete', results)}`);
-  return exitCodeOf(results);
+  return runStepCommand('verify-complete', USAGE, argv, output, () => verifySteps(root, findExecutable('promtool')));
 }
 
 if (require.main === module) runAsCommand(() => verifyComplete(process.argv.slice(2)));
