@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { startService, waitUntilReady, type LauncherOutput, type RunningService, type ServiceSpec } from './launcher';
 
@@ -70,4 +72,13 @@ export async function startPipeline(
   const gateway = startService(specs.gateway, output, baseEnv);
   services.push(gateway);
   await waitUntilReady(gateway, specs.gateway.readyUrl, readyTimeoutMs);
+}
+
+/** Ports free right now on loopback (bound on port 0, then released). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = Array.from({ length: count }, () => createServer().listen(0, PIPELINE_HOST));
+  await Promise.all(servers.map((server) => once(server, 'listening')));
+  const ports = servers.map((server) => (server.address() as AddressInfo).port);
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }

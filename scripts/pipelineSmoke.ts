@@ -1,10 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { describeFailure } from './describeFailure';
 import { stopServices, type LauncherOutput, type RunningService } from './launcher';
-import { PIPELINE_COMPETITORS as COMPETITORS, PIPELINE_HOST as HOST, pipelineSpecs, startPipeline } from './pipeline';
+import { freePorts, PIPELINE_COMPETITORS as COMPETITORS, PIPELINE_HOST as HOST, pipelineSpecs, startPipeline } from './pipeline';
 import type { StepVerdict } from './steps';
 
 /**
@@ -28,15 +26,6 @@ export interface PipelineSmokeOptions {
   readonly requestTimeoutMs?: number;
   /** Environment the services inherit. Default `process.env`. */
   readonly baseEnv?: NodeJS.ProcessEnv;
-}
-
-/** Ports free right now on loopback (bound on port 0, then released). */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = Array.from({ length: count }, () => createServer().listen(0, HOST));
-  await Promise.all(servers.map((server) => once(server, 'listening')));
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }
 
 export async function runPipelineSmoke(options: PipelineSmokeOptions): Promise<StepVerdict> {

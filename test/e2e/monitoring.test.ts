@@ -6,7 +6,6 @@
  * rules.yml, and the Grafana dashboards' queries.
  */
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { startService, stopServices, type LauncherOutput, type RunningService, type ServiceSpec, waitUntilReady } from '../../scripts/launcher';
 import {
@@ -24,6 +23,7 @@ import {
   type ScrapedService,
 } from '../support/monitoring';
 import { describeWithBinary, startPrometheus, type RunningPrometheus } from '../support/prometheus';
+import { freePorts } from '../../scripts/pipeline';
 
 jest.setTimeout(90_000);
 
@@ -55,13 +55,7 @@ const output: LauncherOutput = {
   note: (fields) => logs.push(JSON.stringify(fields)),
 };
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+const freePort = async (): Promise<number> => (await freePorts(1))[0] as number;
 
 async function api<T>(prometheus: RunningPrometheus, pathAndQuery: string): Promise<T> {
   const response = await fetch(`${prometheus.url}${pathAndQuery}`, { signal: AbortSignal.timeout(5_000) });

@@ -3,11 +3,11 @@
  * started by the launcher's own helpers, their JSON log lines collected from stdout, and
  * their spans from an OTLP receiver started here.
  */
-import { createServer } from 'node:net';
 import path from 'node:path';
 import OpenAI, { APIError } from 'openai';
 import { startService, stopServices, waitUntilReady, type LauncherOutput, type RunningService, type ServiceSpec } from '../../scripts/launcher';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlpReceiver';
+import { freePorts } from '../../scripts/pipeline';
 
 jest.setTimeout(60_000);
 
@@ -27,13 +27,7 @@ const output: LauncherOutput = {
   note: (fields) => lines.push({ service: 'launcher', ...fields }),
 };
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+const freePort = async (): Promise<number> => (await freePorts(1))[0] as number;
 
 async function waitForLine(predicate: (line: Line) => boolean, timeoutMs = 5000): Promise<Line> {
   const deadline = Date.now() + timeoutMs;

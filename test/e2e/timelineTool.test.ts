@@ -6,12 +6,12 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startService, stopServices, waitUntilReady, type LauncherOutput, type RunningService, type ServiceSpec } from '../../scripts/launcher';
 import { ms } from '../../src/timeline/classifyLine';
+import { freePorts } from '../../scripts/pipeline';
 
 jest.setTimeout(60_000);
 
@@ -35,13 +35,7 @@ const parsed = (): Line[] =>
     }
   });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+const freePort = async (): Promise<number> => (await freePorts(1))[0] as number;
 
 async function waitForLine(predicate: (line: Line) => boolean, timeoutMs = 10_000): Promise<Line> {
   const deadline = Date.now() + timeoutMs;

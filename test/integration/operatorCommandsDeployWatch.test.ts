@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { deployWatch } from '../../scripts/deployWatch';
-import { freePorts } from '../../scripts/pipelineSmoke';
+import { freePorts } from '../../scripts/pipeline';
 import { captureOutput, cleanEnvironment, REPO_ROOT, runScript } from '../support/operatorCommand';
 
 /**
