@@ -42,6 +42,7 @@ export const COMPETITOR_ENVIRONMENT: readonly EnvironmentVariable[] = [
   { name: 'COMPETITOR_UPSTREAM_MODEL', default: 'the requested model', meaning: 'Model name sent upstream.' },
   { name: 'COMPETITOR_KEEPALIVE_INTERVAL_MS', default: '1000', meaning: '`: ping` after this long without output.' },
   { name: 'SANDBOX_POOL_SIZE', default: '`WORKER_MAX_CONCURRENT`, else 4', meaning: 'Sandbox calls running at once.' },
+  { name: 'WORKER_MAX_CONCURRENT', default: '—', meaning: 'Fallback for `SANDBOX_POOL_SIZE`.' },
   { name: 'SANDBOX_QUEUE_MAX', default: '32', meaning: 'Calls waiting for a sandbox; beyond, 503 with `Retry-After`.' },
   { name: 'SANDBOX_QUEUE_TIMEOUT_MS', default: '5000', meaning: 'Longest wait in the queue.' },
   { name: 'SANDBOX_CALL_TIMEOUT_MS', default: '30000', meaning: 'A call running longer is killed.' },

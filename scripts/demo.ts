@@ -59,4 +59,4 @@ const port = Number(process.env.PORT ?? 8080);
 const server = app.listen(port, () => {
   obs.logger.info('demo listening', { port });
 });
-obs.handleSignals(server, { drainDelayMs: Number(process.env.DRAIN_DELAY_MS ?? 0) });
+obs.handleSignals(server);

@@ -1,36 +1,26 @@
-import { COMPETITOR_ENVIRONMENT } from '../competitor/config';
-import { GATEWAY_ENV_VARIABLES } from '../gateway/config';
+import { ENVIRONMENT_GROUPS } from './environmentCatalogue';
 import { replaceBetween } from './replaceBetween';
 
-interface Variable {
-  readonly name: string;
-  readonly default: string;
-  readonly meaning: string;
+export const ENVIRONMENT_MARKERS: readonly [string, string] = ['<!-- env:start (npm run docs:metrics) -->', '<!-- env:end -->'];
+
+const SHOWN_AS_IS = new Set(['—', 'unset', 'empty', 'all']);
+
+function shownDefault(value: string): string {
+  return SHOWN_AS_IS.has(value) || value.includes('`') || value.includes(' ') ? value : `\`${value}\``;
 }
 
-/** The reference apps' variables, rendered from the lists their config modules export. */
-const TABLES: readonly { readonly app: string; readonly variables: readonly Variable[] }[] = [
-  { app: 'gateway', variables: GATEWAY_ENV_VARIABLES },
-  { app: 'competitor', variables: COMPETITOR_ENVIRONMENT },
-];
-
-const markers = (app: string): [string, string] => [`<!-- env:${app}:start (npm run docs:metrics) -->`, `<!-- env:${app}:end -->`];
-
-function render(variables: readonly Variable[]): string {
-  const rows = ['| variable | default | meaning |', '|---|---|---|'];
-  for (const variable of variables) {
-    const names = variable.name.split(', ').map((name) => `\`${name}\``).join(', ');
-    const fallback = variable.default === '—' || variable.default.includes('`') || variable.default.includes(' ') ? variable.default : `\`${variable.default}\``;
-    rows.push(`| ${names} | ${fallback} | ${variable.meaning} |`);
+/** One table of every variable the repository reads, grouped by what reads it. */
+export function renderEnvironmentTable(): string {
+  const rows = ['| variable | read by | default | meaning |', '|---|---|---|---|'];
+  for (const { readBy, variables } of ENVIRONMENT_GROUPS) {
+    for (const variable of variables) {
+      const names = variable.name.split(', ').map((name) => `\`${name}\``).join(', ');
+      rows.push(`| ${names} | ${readBy} | ${shownDefault(variable.default)} | ${variable.meaning} |`);
+    }
   }
   return rows.join('\n');
 }
 
 export function withEnvironmentTables(readme: string): string {
-  let updated = readme;
-  for (const { app, variables } of TABLES) {
-    const [start, end] = markers(app);
-    updated = replaceBetween(updated, start, end, render(variables));
-  }
-  return updated;
+  return replaceBetween(readme, ENVIRONMENT_MARKERS[0], ENVIRONMENT_MARKERS[1], renderEnvironmentTable());
 }

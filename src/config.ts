@@ -111,6 +111,9 @@ const VARIABLES = {
 } as const;
 
 type VariableName = keyof typeof VARIABLES;
+
+/** Every variable `loadConfig` reads. */
+export const CONFIG_VARIABLE_NAMES = Object.freeze(Object.keys(VARIABLES) as VariableName[]);
 type Parsed = { [K in VariableName]?: z.output<(typeof VARIABLES)[K]> };
 
 export const CONFIG_DEFAULTS: SightlineConfig = Object.freeze({
