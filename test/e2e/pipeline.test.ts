@@ -6,7 +6,7 @@
 import path from 'node:path';
 import OpenAI, { APIError } from 'openai';
 import { startService, stopServices, waitUntilReady, type LauncherOutput, type RunningService, type ServiceSpec } from '../../scripts/launcher';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlpReceiver';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlpReceiver';
 import { freePorts } from '../../scripts/pipeline';
 
 jest.setTimeout(60_000);
@@ -137,16 +137,27 @@ describe('the pipeline in real processes', () => {
     }
     const traceId = /^00-([0-9a-f]{32})-/.exec(response.headers.get('traceparent') ?? '')?.[1];
     expect(traceId).toMatch(/^[0-9a-f]{32}$/);
-    const spans = await receiver.waitForSpans((all) => ['sandbox.spawn', 'sandbox.exec', 'gateway.route'].every((name) => all.some((s) => s.traceId === traceId && s.name === name)), 15_000);
-    const trace = spans.filter((span) => span.traceId === traceId);
-    const byId = new Map(trace.map((span) => [span.spanId, span]));
-    const route = trace.find((span) => span.name === 'gateway.route');
-    const exec = trace.find((span) => span.name === 'sandbox.exec');
-    expect(route?.resource['service.name']).toBe('gateway');
-    expect(exec?.resource['service.name']).toBe('competitor-fast');
     // Walk from the sandbox up to the gateway's span: every hop is a parent in the same trace.
-    const chain: string[] = [];
-    for (let span = exec; span !== undefined; span = byId.get(span.parentSpanId)) chain.push(`${String(span.resource['service.name'])}:${span.name}`);
+    // The spans between them (the competitor's server span, the gateway's client span) end
+    // last and may come in a later export batch: wait for the whole chain.
+    const chainOf = (all: readonly ReceivedSpan[]): string[] => {
+      const trace = all.filter((span) => span.traceId === traceId);
+      const byId = new Map(trace.map((span) => [span.spanId, span]));
+      const chain: string[] = [];
+      for (let span = trace.find((s) => s.name === 'sandbox.exec'); span !== undefined; span = byId.get(span.parentSpanId)) {
+        chain.push(`${String(span.resource['service.name'])}:${span.name}`);
+      }
+      return chain;
+    };
+    const spans = await receiver.waitForSpans(
+      (all) => all.some((s) => s.traceId === traceId && s.name === 'sandbox.spawn') && chainOf(all).includes('gateway:gateway.route'),
+      15_000,
+    );
+    const trace = spans.filter((span) => span.traceId === traceId);
+    expect(trace.find((span) => span.name === 'gateway.route')?.resource['service.name']).toBe('gateway');
+    expect(trace.find((span) => span.name === 'sandbox.exec')?.resource['service.name']).toBe('competitor-fast');
+    const chain = chainOf(spans);
+    expect(chain[0]).toBe('competitor-fast:sandbox.exec');
     expect(chain).toContain('gateway:gateway.route');
     const childLine = await waitForLine((l) => l.service === 'sandbox' && l.message === 'sandbox call started' && l.trace_id === traceId);
     expect(childLine.tool).toBe('echo');
