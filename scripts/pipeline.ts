@@ -74,6 +74,11 @@ export async function startPipeline(
   await waitUntilReady(gateway, specs.gateway.readyUrl, readyTimeoutMs);
 }
 
+/** A loopback port free right now (and so one nothing listens on, until someone binds it). */
+export async function freePort(): Promise<number> {
+  return (await freePorts(1))[0] as number;
+}
+
 /** Ports free right now on loopback (bound on port 0, then released). */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = Array.from({ length: count }, () => createServer().listen(0, PIPELINE_HOST));

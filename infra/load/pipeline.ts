@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import type { ProfileName } from '../../competitor/model/profiles';
 import { startService, stopServices, waitUntilReady, type LauncherOutput, type RunningService, type ServiceSpec } from '../../scripts/launcher';
+import { freePort } from '../../scripts/pipeline';
 
 /** The gateway and one competitor this tool started for a run. */
 export interface OwnPipeline {
@@ -35,17 +35,6 @@ const CLEARED_PREFIXES = ['OTEL_', 'OBS_', 'LOG_', 'GATEWAY_', 'COMPETITOR_', 'S
 const extension = path.extname(__filename);
 const root = path.resolve(__dirname, '..', '..');
 const entry = (app: string): string => path.join(root, app, `server${extension}`);
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, HOST, resolve);
-  });
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function cleanEnvironment(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};

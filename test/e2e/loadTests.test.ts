@@ -9,7 +9,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { freePort, startOwnPipeline, type OwnPipeline } from '../../infra/load/pipeline';
+import { freePort } from '../../scripts/pipeline';
+import { startOwnPipeline, type OwnPipeline } from '../../infra/load/pipeline';
 import { EXIT, runLoad } from '../../infra/load/run';
 
 jest.setTimeout(60_000);

@@ -23,7 +23,7 @@ import {
   type ScrapedService,
 } from '../support/monitoring';
 import { describeWithBinary, startPrometheus, type RunningPrometheus } from '../support/prometheus';
-import { freePorts } from '../../scripts/pipeline';
+import { freePort } from '../../scripts/pipeline';
 
 jest.setTimeout(90_000);
 
@@ -54,8 +54,6 @@ const output: LauncherOutput = {
   line: (text) => logs.push(text),
   note: (fields) => logs.push(JSON.stringify(fields)),
 };
-
-const freePort = async (): Promise<number> => (await freePorts(1))[0] as number;
 
 async function api<T>(prometheus: RunningPrometheus, pathAndQuery: string): Promise<T> {
   const response = await fetch(`${prometheus.url}${pathAndQuery}`, { signal: AbortSignal.timeout(5_000) });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import OpenAI, { APIError } from 'openai';
 import { startService, stopServices, waitUntilReady, type LauncherOutput, type RunningService, type ServiceSpec } from '../../scripts/launcher';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlpReceiver';
-import { freePorts } from '../../scripts/pipeline';
+import { freePort } from '../../scripts/pipeline';
 
 jest.setTimeout(60_000);
 
@@ -26,8 +26,6 @@ const output: LauncherOutput = {
   },
   note: (fields) => lines.push({ service: 'launcher', ...fields }),
 };
-
-const freePort = async (): Promise<number> => (await freePorts(1))[0] as number;
 
 async function waitForLine(predicate: (line: Line) => boolean, timeoutMs = 5000): Promise<Line> {
   const deadline = Date.now() + timeoutMs;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { startService, stopServices, waitUntilReady, type LauncherOutput, type RunningService, type ServiceSpec } from '../../scripts/launcher';
 import { ms } from '../../src/timeline/classifyLine';
-import { freePorts } from '../../scripts/pipeline';
+import { freePort } from '../../scripts/pipeline';
 
 jest.setTimeout(60_000);
 
@@ -34,8 +34,6 @@ const parsed = (): Line[] =>
       return [];
     }
   });
-
-const freePort = async (): Promise<number> => (await freePorts(1))[0] as number;
 
 async function waitForLine(predicate: (line: Line) => boolean, timeoutMs = 10_000): Promise<Line> {
   const deadline = Date.now() + timeoutMs;

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import request from 'supertest';
 import { RequestError, type Observability } from '../../src/index';
 import type { LogLine } from '../../src/testing';
@@ -6,6 +5,7 @@ import { sse, startFakeCompetitor, words, type FakeCompetitor } from '../support
 import { chatBody, dataEvents, gatewayOnFakeCompetitor, post, startGateway, type RunningGateway } from '../support/gatewayHarness';
 import { completedLine, listen, observedApp, waitForLines } from '../support/observedApp';
 import { loadSchemas, SCHEMA_FILES } from '../support/schemaValidator';
+import { freePort } from '../../scripts/pipeline';
 
 /**
  * The contract of what sightline writes and answers, checked on real output: log lines
@@ -60,14 +60,6 @@ function sightlineApp(configure: (obs: Observability) => void = () => undefined,
     },
     { environment: { OBS_ADMIN_TOKEN: ADMIN_TOKEN, ...environment } },
   );
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('the schemas', () => {
@@ -256,7 +248,7 @@ describe('error bodies', () => {
   });
 
   it('validates the gateway 502 when its competitor is unreachable', async () => {
-    const running = await startGateway({ competitors: [{ id: 'baseline', url: `http://127.0.0.1:${await closedPort()}` }] });
+    const running = await startGateway({ competitors: [{ id: 'baseline', url: `http://127.0.0.1:${await freePort()}` }] });
     try {
       const res = await post(`${running.url}/v1/chat/completions`, chatBody('baseline'));
       expect(res.status).toBe(502);

@@ -1,19 +1,11 @@
-import { createServer } from 'node:net';
 import OpenAI from 'openai';
 import type { GatewayAppOptions } from '../../gateway/app';
 import { metricValue } from '../../src/testing';
 import { destroyAtOnce, hang, json, sse, startBlackhole, startFakeCompetitor, words, type FakeCompetitor } from '../support/fakeCompetitor';
 import { chatBody, completedLine, dataEvents, post, startGateway, type RunningGateway, gatewayOnFakeCompetitor } from '../support/gatewayHarness';
+import { freePort } from '../../scripts/pipeline';
 
 const messages = [{ role: 'user' as const, content: 'Hi' }];
-
-async function closedPort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('gateway: bad requests', () => {
   let fake: FakeCompetitor;
@@ -90,7 +82,7 @@ describe('gateway: a competitor failing before the first byte', () => {
   }
 
   it('answers 502 when the competitor refuses the connection, and logs upstream_error', async () => {
-    const running = await gatewayTo(`http://127.0.0.1:${await closedPort()}`);
+    const running = await gatewayTo(`http://127.0.0.1:${await freePort()}`);
     for (const stream of [true, false]) {
       const res = await post(`${running.url}/v1/chat/completions`, chatBody('baseline', { stream }), { 'x-request-id': `refused-${stream}` });
       expect(res.status).toBe(502);

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
 import { describeWithBinary, systemBinary } from './systemBinary';
+import { freePort } from '../../scripts/pipeline';
 
 /**
  * Test harness for the real Prometheus binaries (Debian's `prometheus` package provides
@@ -121,18 +121,6 @@ const HTTP_TIMEOUT_MS = 5_000;
 const STDERR_LIMIT = 64 * 1024;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A loopback port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function scrapeConfig(target: PrometheusTarget, interval: string, dir: string, index: number): Record<string, unknown> {
   const url = new URL(target.url);

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer as createHttpServer, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { httpProbe, tcpProbe, thresholdProbe, type HealthProbe, type ProbeOutcome } from '../../src/healthProbes';
+import { freePort } from '../../scripts/pipeline';
 
 async function listening<S extends HttpServer | TcpServer>(server: S): Promise<{ server: S; port: number; close: () => Promise<void> }> {
   server.listen(0, '127.0.0.1');
@@ -29,13 +30,6 @@ function answering(status: number) {
       res.end('body');
     }),
   );
-}
-
-/** A port nothing listens on: one that was just given out and released. */
-async function closedPort(): Promise<number> {
-  const { port, close } = await listening(createTcpServer());
-  await close();
-  return port;
 }
 
 async function run(probe: HealthProbe, signal = new AbortController().signal): Promise<ProbeOutcome> {
@@ -84,7 +78,7 @@ describe('httpProbe', () => {
   });
 
   it('fails on a closed port with the connection error', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const outcome = await run(httpProbe(`http://127.0.0.1:${port}/`));
     expect(outcome.ok).toBe(false);
     expect(outcome.message).toMatch(/ECONNREFUSED/);
@@ -109,7 +103,7 @@ describe('httpProbe', () => {
   });
 
   it('leaves the URL out of its messages, since it may carry a token', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const outcome = await run(httpProbe(`http://127.0.0.1:${port}/status?token=s3cret`));
     expect(outcome.message).not.toMatch(/s3cret/);
   });
@@ -142,7 +136,7 @@ describe('tcpProbe', () => {
   });
 
   it('fails on a closed port with the connection error', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const outcome = await run(tcpProbe({ host: '127.0.0.1', port }));
     expect(outcome.ok).toBe(false);
     expect(outcome.message).toMatch(/ECONNREFUSED/);
