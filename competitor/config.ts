@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { EnvironmentVariable } from '../src';
 import { PROFILE_NAMES, resolveProfile, type ModelProfile, type ProfileOverrides } from './model/profiles';
 
 export interface CompetitorConfig {
@@ -21,12 +22,6 @@ export interface CompetitorConfig {
   };
   readonly sessionTtlMs: number;
   readonly sessionCleanupIntervalMs: number;
-}
-
-export interface EnvironmentVariable {
-  readonly name: string;
-  readonly default: string;
-  readonly meaning: string;
 }
 
 /** Every variable the competitor reads, for the README. */

@@ -103,3 +103,4 @@ export {
   TRACE_FLAG_SAMPLED,
 } from './w3cTraceContext';
 export type { TraceParent } from './w3cTraceContext';
+export type { EnvironmentVariable } from './environmentVariables';

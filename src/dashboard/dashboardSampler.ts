@@ -75,6 +75,7 @@ export function createDashboardSampler(sources: DashboardSources): { sample(): P
       ]);
       const time = now();
       const pools = sources.pools();
+      const memory = process.memoryUsage();
       const reading: Reading = {
         time,
         requests: sum(requestValues),
@@ -101,8 +102,8 @@ export function createDashboardSampler(sources: DashboardSources): { sample(): P
         errors: sources.errors.list(ERRORS_SHOWN),
         events: sources.events(EVENTS_SHOWN).map(eventOf),
         process: {
-          rss_bytes: process.memoryUsage.rss(),
-          heap_used_bytes: process.memoryUsage().heapUsed,
+          rss_bytes: memory.rss,
+          heap_used_bytes: memory.heapUsed,
           event_loop_lag_ms: roundToThousandths(sources.eventLoopLagMs()),
         },
       };
