@@ -2,6 +2,7 @@ import winston from 'winston';
 import type TransportStream from 'winston-transport';
 import { BatchedStreamTransport } from './batchedStreamTransport';
 import type { ContextStore } from './context';
+import { writeAroundStreams } from './directLogWrite';
 import { createLineFormat, type LineIdentity } from './logFormat';
 import { LOG_LEVELS, type LogLevel } from './logLevels';
 import type { LogStats } from './logStats';
@@ -54,6 +55,7 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
   // winston re-emits a transport's `error` on the logger (and re-attaches the transport);
   // without a listener that would crash the process.
   logger.on('error', countError);
+  writeAroundStreams(logger);
   const add = logger.add.bind(logger);
   logger.add = (transport: TransportStream) => add(containTransport(transport, countError));
 

@@ -43,6 +43,12 @@ export interface Redactor {
   fields(input: Readonly<Record<string, unknown>>): Record<string, unknown>;
   /** Redacts secret-shaped substrings in free text (messages, URLs). */
   string(input: string): string;
+  /**
+   * One top-level field as a JSON object member (`"key":value`), redacted as fields() would;
+   * undefined when fields() would leave it out. Lets a log line be written without building
+   * a redacted copy of its fields.
+   */
+  jsonMember(key: string, value: unknown): string | undefined;
   /** True when a key name is sensitive (its whole value is censored). */
   isSensitiveKey(key: string): boolean;
 }
@@ -208,6 +214,8 @@ interface KeyInfo {
   readonly sensitive: boolean;
   /** The key as written in output (itself redacted as a string), computed on first use. */
   name: string | undefined;
+  /** `"name":`, computed on first use. */
+  member: string | undefined;
 }
 
 export function createRedactor(options: RedactionOptions = {}): Redactor {
@@ -258,7 +266,7 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
   function keyInfo(key: string): KeyInfo {
     let info = keyCache.get(key);
     if (info === undefined) {
-      info = { sensitive: decideKey(key), name: undefined };
+      info = { sensitive: decideKey(key), name: undefined, member: undefined };
       if (key.length <= KEY_CACHE_MAX_KEY_LENGTH) {
         if (keyCache.size >= KEY_CACHE_LIMIT) {
           const oldest = keyCache.keys().next();
@@ -751,6 +759,27 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
 
     string(input: string): string {
       return redactString(typeof input === 'string' ? input : String(input));
+    },
+
+    jsonMember(key: string, value: unknown): string | undefined {
+      const info = keyInfo(key);
+      let redacted: unknown;
+      if (info.sensitive) {
+        redacted = censor;
+      } else if (typeof value === 'string') {
+        redacted = redactString(value);
+      } else if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) {
+        redacted = value;
+      } else {
+        try {
+          redacted = walk(value, 1, []);
+        } catch {
+          redacted = UNSERIALIZABLE;
+        }
+      }
+      if (redacted === undefined) return undefined;
+      info.member ??= `${JSON.stringify(outputKey(key, info))}:`;
+      return info.member + JSON.stringify(redacted);
     },
 
     isSensitiveKey(key: string): boolean {

@@ -3,6 +3,8 @@ export interface RequestTimelineOptions {
   readonly requests?: number;
   /** Lines kept per request; later ones are counted, not kept. Default 200. */
   readonly linesPerRequest?: number;
+  /** Bytes of lines kept in all, the oldest lines going first. Default 2 MiB. */
+  readonly maxBytes?: number;
 }
 
 export interface TimelineEntry extends Record<string, unknown> {
@@ -25,49 +27,107 @@ export interface RequestTimeline {
   readonly size: number;
 }
 
-interface Entry {
-  readonly lines: string[];
-  dropped: number;
-}
+const DEFAULT_MAX_BYTES = 2 * 1024 * 1024;
+/** Record header: u32 record length, u16 id length. */
+const HEADER_BYTES = 6;
+/** Records are log lines: the index holds one slot per this many bytes of buffer. */
+const BYTES_PER_INDEX_SLOT = 64;
 
 /**
- * The log lines of recent requests, kept as written so that recording costs no parsing:
- * what an operator reads with `GET /ops/requests/:request_id`. Lines sampled out of the
- * log are not here either.
+ * The log lines of recent requests, for `GET /ops/requests/:request_id`. Lines are copied
+ * as written into one fixed buffer, a ring: recording parses nothing and keeps no JS
+ * object alive, so the garbage collector never has to move a retained line (that cost
+ * more than recording itself). Reading scans the ring; it is an operator's occasional
+ * call. Lines sampled out of the log are not here either.
  */
 export function createRequestTimeline(options: RequestTimelineOptions = {}): RequestTimeline {
-  const { requests = 500, linesPerRequest = 200 } = options;
-  for (const [name, value] of Object.entries({ requests, linesPerRequest })) {
+  const { requests = 500, linesPerRequest = 200, maxBytes = DEFAULT_MAX_BYTES } = options;
+  for (const [name, value] of Object.entries({ requests, linesPerRequest, maxBytes })) {
     if (!Number.isInteger(value) || value < 1) {
       throw new TypeError(`requestTimeline: ${name} must be a positive integer, got ${String(value)}`);
     }
   }
-  const entries = new Map<string, Entry>();
+  const ring = Buffer.allocUnsafe(Math.max(maxBytes, 1024));
+  const slots = Math.max(16, Math.floor(ring.length / BYTES_PER_INDEX_SLOT));
+  // A queue of records, oldest first: their offsets and lengths in the ring.
+  const offsets = new Int32Array(slots);
+  const lengths = new Int32Array(slots);
+  let head = 0;
+  let count = 0;
+  let writeAt = 0;
+
+  function dropOldest(): void {
+    head = (head + 1) % slots;
+    count -= 1;
+  }
+
+  function record(requestId: string, line: string): void {
+    const idBytes = Buffer.byteLength(requestId);
+    const length = HEADER_BYTES + idBytes + Buffer.byteLength(line);
+    if (length > ring.length || idBytes > 0xffff) return;
+    if (writeAt + length > ring.length) {
+      // Wrap: the records left at the end of the ring are the oldest; they go first.
+      while (count > 0 && (offsets[head] as number) >= writeAt) dropOldest();
+      writeAt = 0;
+    }
+    while (count > 0) {
+      const offset = offsets[head] as number;
+      if (offset < writeAt || offset >= writeAt + length) break;
+      dropOldest();
+    }
+    if (count === slots) dropOldest();
+    ring.writeUInt32LE(length, writeAt);
+    ring.writeUInt16LE(idBytes, writeAt + 4);
+    ring.write(requestId, writeAt + HEADER_BYTES, idBytes);
+    ring.write(line, writeAt + HEADER_BYTES + idBytes, length - HEADER_BYTES - idBytes);
+    const tail = (head + count) % slots;
+    offsets[tail] = writeAt;
+    lengths[tail] = length;
+    count += 1;
+    writeAt += length;
+  }
+
+  /** Request ids in the order of their first kept line, with the records of each. */
+  function scan(): Map<string, number[]> {
+    const byRequest = new Map<string, number[]>();
+    for (let index = 0; index < count; index += 1) {
+      const slot = (head + index) % slots;
+      const offset = offsets[slot] as number;
+      const idBytes = ring.readUInt16LE(offset + 4);
+      const id = ring.toString('utf8', offset + HEADER_BYTES, offset + HEADER_BYTES + idBytes);
+      let records = byRequest.get(id);
+      if (records === undefined) {
+        records = [];
+        byRequest.set(id, records);
+      }
+      records.push(slot);
+    }
+    return byRequest;
+  }
+
+  function latest(byRequest: Map<string, number[]>): string[] {
+    return [...byRequest.keys()].slice(-requests);
+  }
+
+  function lineOf(slot: number): string {
+    const offset = offsets[slot] as number;
+    const idBytes = ring.readUInt16LE(offset + 4);
+    return ring.toString('utf8', offset + HEADER_BYTES + idBytes, offset + (lengths[slot] as number));
+  }
 
   return {
-    record(requestId, line) {
-      let entry = entries.get(requestId);
-      if (entry === undefined) {
-        if (entries.size >= requests) {
-          const oldest = entries.keys().next().value;
-          if (oldest !== undefined) entries.delete(oldest);
-        }
-        entry = { lines: [], dropped: 0 };
-        entries.set(requestId, entry);
-      }
-      if (entry.lines.length < linesPerRequest) entry.lines.push(line);
-      else entry.dropped += 1;
-    },
+    record,
     get(requestId) {
-      const entry = entries.get(requestId);
-      if (entry === undefined) return undefined;
-      const parsed = entry.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      const byRequest = scan();
+      if (!latest(byRequest).includes(requestId)) return undefined;
+      const slotsOfRequest = byRequest.get(requestId) ?? [];
+      const parsed = slotsOfRequest.slice(0, linesPerRequest).map((slot) => JSON.parse(lineOf(slot)) as Record<string, unknown>);
       const start = Date.parse(String(parsed[0]?.timestamp));
       const lines = parsed.map((line) => ({ elapsed_ms: Date.parse(String(line.timestamp)) - start, ...line }));
-      return { request_id: requestId, lines, lines_dropped: entry.dropped };
+      return { request_id: requestId, lines, lines_dropped: Math.max(0, slotsOfRequest.length - linesPerRequest) };
     },
     get size() {
-      return entries.size;
+      return latest(scan()).length;
     },
   };
 }

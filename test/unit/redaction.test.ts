@@ -549,6 +549,30 @@ describe('inputs are never mutated', () => {
     out.a = 2;
     expect(input.a).toBe(1);
   });
+
+  it('writes each field as a JSON member exactly as fields() redacts it, and nothing for what fields() drops', () => {
+    const circular: Record<string, unknown> = { name: 'loop' };
+    circular.self = circular;
+    const input: Record<string, unknown> = {
+      password: 'hunter22',
+      url: 'https://user:pass@example.com/x',
+      note: 'Authorization: Bearer abcdefghijklmnopqrstuvwxyz',
+      count: 3,
+      ok: true,
+      ratio: Number.NaN,
+      nested: { apiKey: 'x', list: Array.from({ length: 12 }, (_, i) => i) },
+      when: new Date(0),
+      circular,
+      gone: undefined,
+      fn: () => 1,
+    };
+    const members = Object.entries(input)
+      .map(([key, value]) => redactor.jsonMember(key, value))
+      .filter((member) => member !== undefined);
+    expect(JSON.parse(`{${members.join(',')}}`)).toEqual(JSON.parse(JSON.stringify(redactor.fields(input))));
+    expect(redactor.jsonMember('gone', undefined)).toBeUndefined();
+    expect(redactor.jsonMember('secret', undefined)).toBe('"secret":"[REDACTED]"');
+  });
 });
 
 describe('options', () => {

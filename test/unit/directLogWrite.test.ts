@@ -1,0 +1,101 @@
+import { PassThrough, Writable } from 'node:stream';
+import Transport from 'winston-transport';
+import { createContextStore } from '../../src/context';
+import { createLogger } from '../../src/logger';
+import { MESSAGE } from '../../src/logLevels';
+import { createRedactor } from '../../src/redaction';
+
+function loggerTo(destination: NodeJS.WritableStream) {
+  const stats = { droppedBySampling: 0, formatErrors: 0, transportErrors: 0 } as never;
+  return createLogger({
+    identity: { service: 'svc', version: '1', env: 'test', defaultTarget: 'app' },
+    level: 'info',
+    context: createContextStore(),
+    redactor: createRedactor(),
+    stats,
+    destination,
+  });
+}
+
+function collect(): { stream: PassThrough; lines: () => Record<string, unknown>[] } {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  return { stream, lines: () => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>) };
+}
+
+class ListTransport extends Transport {
+  readonly seen: string[] = [];
+  override log(info: Record<string | symbol, unknown>, next: () => void): void {
+    this.seen.push(String(info[MESSAGE]));
+    setImmediate(next);
+  }
+}
+
+describe('logger writes', () => {
+  it('writes lines in order, filtered by level, whichever way they go', async () => {
+    const out = collect();
+    const { logger, flush } = loggerTo(out.stream);
+    logger.info('one');
+    logger.debug('not at info');
+    logger.log({ level: 'warn', message: 'two' });
+    logger.info('three', { n: 3 });
+    flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(out.lines().map((line) => [line.level, line.message])).toEqual([
+      ['info', 'one'],
+      ['warn', 'two'],
+      ['info', 'three'],
+    ]);
+    expect(out.lines()[2]).toMatchObject({ n: 3 });
+  });
+
+  it('gives every transport every line in order once a transport of another kind is added', async () => {
+    const out = collect();
+    const { logger, flush } = loggerTo(out.stream);
+    const other = new ListTransport();
+    logger.info('before');
+    logger.add(other);
+    for (let index = 0; index < 5; index += 1) logger.info(`line ${index}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    const expected = ['line 0', 'line 1', 'line 2', 'line 3', 'line 4'];
+    expect(other.seen.map((line) => JSON.parse(line).message)).toEqual(expected);
+    expect(out.lines().map((line) => line.message)).toEqual(['before', ...expected]);
+  });
+
+  it("still feeds a 'data' listener on the logger, and writes nothing after end()", async () => {
+    const out = collect();
+    const { logger, flush } = loggerTo(out.stream);
+    const read: unknown[] = [];
+    logger.on('data', (info: Record<string, unknown>) => read.push(info.message));
+    logger.info('seen by both');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(read).toEqual(['seen by both']);
+    logger.end();
+    await new Promise((resolve) => setImmediate(resolve));
+    flush();
+    const before = out.lines().length;
+    logger.on('error', () => undefined);
+    expect(() => logger.info('after end')).not.toThrow();
+    flush();
+    expect(out.lines().length).toBe(before);
+  });
+
+  it('never lets a silent logger or transport write', () => {
+    const sink = new Writable({ write: (_chunk, _encoding, next) => next() });
+    const written: string[] = [];
+    sink.write = ((chunk: string) => written.push(chunk) > 0) as never;
+    const { logger, flush } = loggerTo(sink);
+    logger.silent = true;
+    logger.info('hidden');
+    flush();
+    expect(written).toEqual([]);
+    logger.silent = false;
+    logger.transports[0]!.silent = true;
+    logger.info('hidden too');
+    flush();
+    expect(written).toEqual([]);
+  });
+});

@@ -1,0 +1,100 @@
+import { createContextStore, createRequestContext, LINE_CONTEXT } from '../../src/context';
+import { createLineFormat } from '../../src/logFormat';
+import { MESSAGE } from '../../src/logLevels';
+import { createRedactor } from '../../src/redaction';
+
+function setup() {
+  const context = createContextStore();
+  const stats = { droppedBySampling: 0, formatErrors: 0, transportErrors: 0 } as never as import('../../src/logStats').LogStats;
+  const recorded: [string, string][] = [];
+  const format = createLineFormat({
+    identity: { service: 'svc', version: '1.2.3', env: 'test', defaultTarget: 'app' },
+    context,
+    redactor: createRedactor(),
+    stats,
+    onRequestLine: (id, line) => recorded.push([id, line]),
+  });
+  const write = (fields: Record<string | symbol, unknown>): string | false => {
+    const info = 'level' in fields ? fields : Object.assign({ level: 'info', message: 'm' }, fields);
+    const out = format.transform(info as never);
+    return out === false ? false : (out[MESSAGE] as string);
+  };
+  return { context, stats, recorded, write };
+}
+
+describe('createLineFormat', () => {
+  it('writes one JSON object: fixed members first, then the request ids, the request fields and the line fields', () => {
+    const { context, recorded, write } = setup();
+    const request = createRequestContext('req-1');
+    request.traceId = '0af7651916cd43dd8448eb211c80319c';
+    request.spanId = 'b7ad6b7169203331';
+    const text = context.run(request, () => {
+      context.set('tenant', 't-1');
+      context.set('status', 'from context');
+      return write({ message: 'done', target: 'http', status: 200, route: '/v1/items/:id', nested: { a: [1, 'b'] } });
+    }) as string;
+    const line = JSON.parse(text) as Record<string, unknown>;
+    expect(Object.keys(line).slice(0, 10)).toEqual([
+      'timestamp', 'level', 'message', 'service', 'version', 'env', 'target', 'request_id', 'trace_id', 'span_id',
+    ]);
+    expect(line).toEqual({
+      timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      level: 'info',
+      message: 'done',
+      service: 'svc',
+      version: '1.2.3',
+      env: 'test',
+      target: 'http',
+      request_id: 'req-1',
+      trace_id: request.traceId,
+      span_id: request.spanId,
+      tenant: 't-1',
+      // The line's own field wins over the request's field of the same name.
+      status: 200,
+      route: '/v1/items/:id',
+      nested: { a: [1, 'b'] },
+    });
+    expect(recorded).toEqual([['req-1', text]]);
+  });
+
+  it('never lets a line overwrite the fixed members, leaves undefined fields out and redacts secrets', () => {
+    const { write } = setup();
+    const line = JSON.parse(
+      write({ service: 'spoofed', request_id: 'kept: no request', timestamp: 'x', token: 'abc', note: 'Bearer abcdefghijklmnop', gone: undefined, fn: () => 1 }) as string,
+    ) as Record<string, unknown>;
+    expect(line).toMatchObject({ service: 'svc', target: 'app', request_id: 'kept: no request', token: '[REDACTED]' });
+    expect(line.timestamp).not.toBe('x');
+    expect(String(line.note)).not.toContain('abcdefghijklmnop');
+    expect(line).not.toHaveProperty('gone');
+    expect(line).not.toHaveProperty('fn');
+  });
+
+  it('leaves out ids a pinned context lacks, and records no timeline line for it', () => {
+    const { recorded, write } = setup();
+    const pinned = { ...createRequestContext('x'), requestId: undefined as unknown as string };
+    const line = JSON.parse(write({ [LINE_CONTEXT]: pinned }) as string) as Record<string, unknown>;
+    expect(line).not.toHaveProperty('request_id');
+    expect(line).toMatchObject({ trace_id: '', span_id: '' });
+    expect(recorded).toEqual([]);
+  });
+
+  it('writes a reduced line and counts it when a field cannot be read', () => {
+    const { stats, write } = setup();
+    const info: Record<string, unknown> = { level: 'info', message: 'm' };
+    Object.defineProperty(info, 'bad', { enumerable: true, get: () => { throw new Error('getter failed'); } });
+    const line = JSON.parse(write(info) as string) as Record<string, unknown>;
+    expect(line).toMatchObject({ message: 'log line could not be formatted', format_error: 'getter failed' });
+    expect(stats.formatErrors).toBe(1);
+  });
+
+  it('drops info lines of an unsampled request and counts them, but keeps its warnings', () => {
+    const { context, stats, write } = setup();
+    const request = createRequestContext('req-2');
+    request.sampled = false;
+    context.run(request, () => {
+      expect(write({})).toBe(false);
+      expect(write({ level: 'warn' })).toEqual(expect.stringContaining('"level":"warn"'));
+    });
+    expect(stats.droppedBySampling).toBe(1);
+  });
+});
