@@ -20,16 +20,18 @@ function recordingStream(): { stream: Writable; writes: string[] } {
 }
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+const after = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('BatchedStreamTransport', () => {
-  it('writes lines logged in one tick with a single write on the next', async () => {
+  it('writes the lines logged within the flush delay with a single write', async () => {
     const { stream, writes } = recordingStream();
-    const transport = new BatchedStreamTransport({ stream });
+    const transport = new BatchedStreamTransport({ stream, flushDelayMs: 30 });
     transport.log(info('info', 'a'), () => undefined);
     transport.log(info('info', 'b'), () => undefined);
+    await nextTurn();
     transport.log(info('debug', 'c'), () => undefined);
     expect(writes).toEqual([]);
-    await nextTurn();
+    await after(60);
     expect(writes).toEqual(['a\nb\nc\n']);
   });
 
@@ -67,7 +69,7 @@ describe('BatchedStreamTransport', () => {
     const transport = new BatchedStreamTransport({ stream: new PassThrough() });
     transport.log(info('info', 'x'), () => undefined);
     expect(process.listenerCount('exit')).toBe(before + 1);
-    await nextTurn();
+    await after(50);
     expect(process.listenerCount('exit')).toBe(before);
   });
 
@@ -95,6 +97,9 @@ describe('BatchedStreamTransport', () => {
   it('rejects a nonsensical buffer bound at construction', () => {
     expect(() => new BatchedStreamTransport({ stream: new PassThrough(), maxBufferedLines: 0 })).toThrow(
       /maxBufferedLines must be a positive integer, got 0/,
+    );
+    expect(() => new BatchedStreamTransport({ stream: new PassThrough(), flushDelayMs: -1 })).toThrow(
+      /flushDelayMs must be a non-negative number, got -1/,
     );
   });
 });
