@@ -683,6 +683,14 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
     return out;
   }
 
+  /** A top-level field's value, redacted; the value itself when nothing changes. */
+  function redactField(info: KeyInfo, value: unknown, stack: object[]): unknown {
+    if (info.sensitive) return censor;
+    if (typeof value === 'string') return redactString(value);
+    if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) return value;
+    return walk(value, 1, stack);
+  }
+
   function fieldsSlow(input: Readonly<Record<string, unknown>>): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     const stack: object[] = [input];
@@ -740,16 +748,7 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
         }
         index++;
         const value = out[key];
-        let redacted: unknown;
-        if (info.sensitive) {
-          redacted = censor;
-        } else if (typeof value === 'string') {
-          redacted = redactString(value);
-        } else if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) {
-          continue;
-        } else {
-          redacted = walk(value, 1, stack);
-        }
+        const redacted = redactField(info, value, stack);
         if (redacted === undefined || outputKey(key, info) !== key) return fieldsSlow(input);
         if (redacted !== value) out[key] = redacted;
       }
@@ -764,18 +763,10 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
     jsonMember(key: string, value: unknown): string | undefined {
       const info = keyInfo(key);
       let redacted: unknown;
-      if (info.sensitive) {
-        redacted = censor;
-      } else if (typeof value === 'string') {
-        redacted = redactString(value);
-      } else if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) {
-        redacted = value;
-      } else {
-        try {
-          redacted = walk(value, 1, []);
-        } catch {
-          redacted = UNSERIALIZABLE;
-        }
+      try {
+        redacted = redactField(info, value, []);
+      } catch {
+        redacted = UNSERIALIZABLE;
       }
       if (redacted === undefined) return undefined;
       info.member ??= `${JSON.stringify(outputKey(key, info))}:`;

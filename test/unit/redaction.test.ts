@@ -571,6 +571,9 @@ describe('inputs are never mutated', () => {
       .filter((member) => member !== undefined);
     expect(JSON.parse(`{${members.join(',')}}`)).toEqual(JSON.parse(JSON.stringify(redactor.fields(input))));
     expect(redactor.jsonMember('gone', undefined)).toBeUndefined();
+    // A secret in a key name is redacted whatever the value's type.
+    expect(redactor.fields({ 'alice@example.com': 3 })).toEqual({ '[REDACTED]': 3 });
+    expect(redactor.jsonMember('alice@example.com', 3)).toBe('"[REDACTED]":3');
     expect(redactor.jsonMember('secret', undefined)).toBe('"secret":"[REDACTED]"');
   });
 });
