@@ -28,25 +28,27 @@ const done = (): void => undefined;
 export function writeAroundStreams(logger: winston.Logger): void {
   const streamWrite = logger.write.bind(logger) as (info: unknown, ...rest: unknown[]) => boolean;
 
-  function isDirectPathOpen(): boolean {
-    if (isEnding(logger) || logger.destroyed || logger.writableLength !== 0 || logger.readableLength !== 0) return false;
-    const transports = logger.transports;
+  /** The transports to write to directly, or undefined when the line must take the streams. */
+  function directTransports(): readonly TransportStream[] | undefined {
+    if (isEnding(logger) || logger.destroyed || logger.writableLength !== 0 || logger.readableLength !== 0) return undefined;
+    // winston builds this array on every read.
+    const transports = logger.transports as TransportStream[];
     // Each pipe adds one `data` listener: more means someone else reads the logger's stream.
-    if (transports.length === 0 || logger.listenerCount('data') !== transports.length) return false;
+    if (transports.length === 0 || logger.listenerCount('data') !== transports.length) return undefined;
     for (const transport of transports) {
-      if (!(transport instanceof BatchedStreamTransport) || transport.format !== undefined) return false;
-      if (isEnding(transport) || transport.writableLength !== 0) return false;
+      if (!(transport instanceof BatchedStreamTransport) || transport.format !== undefined) return undefined;
+      if (isEnding(transport) || transport.writableLength !== 0) return undefined;
     }
-    return true;
+    return transports;
   }
 
-  function writeDirectly(info: Info): void {
+  function writeDirectly(info: Info, transports: readonly TransportStream[]): void {
     if (logger.silent) return;
     if (info[LEVEL] === undefined) info[LEVEL] = info.level;
     const formatted = logger.format.transform(info, (logger.format as { options?: object }).options) as Info | false;
     if (!formatted) return;
     const level = formatted[LEVEL] as string;
-    for (const transport of logger.transports as TransportStream[]) {
+    for (const transport of transports) {
       if (transport.silent || (formatted.exception === true && !transport.handleExceptions)) continue;
       const threshold = transport.level || logger.level;
       const levels = (transport as { levels?: Record<string, number> }).levels ?? logger.levels;
@@ -60,10 +62,10 @@ export function writeAroundStreams(logger: winston.Logger): void {
   logger.write = function write(this: winston.Logger, info: unknown, ...rest: unknown[]): boolean {
     const line = info as Info;
     // Lines of a level the logger does not know keep winston's own warning.
-    if (rest.length !== 0 || typeof line?.level !== 'string' || logger.levels[line.level] === undefined || !isDirectPathOpen()) {
-      return streamWrite(info, ...rest);
-    }
-    writeDirectly(line);
+    const transports =
+      rest.length === 0 && typeof line?.level === 'string' && logger.levels[line.level] !== undefined ? directTransports() : undefined;
+    if (transports === undefined) return streamWrite(info, ...rest);
+    writeDirectly(line, transports);
     return true;
   } as winston.Logger['write'];
 }
