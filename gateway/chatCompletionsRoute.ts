@@ -1,11 +1,12 @@
 import { SpanStatusCode } from '@opentelemetry/api';
-import express, { Router, type Request, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { openAiParamName, RequestError, type Observability } from '../src';
 import type { CircuitBreakers } from './circuitBreakers';
 import type { Competitors } from './competitors';
 import type { GatewayConfig } from './config';
 import type { GatewayMetrics } from './gatewayMetrics';
+import { readJsonBody } from './jsonBody';
 import { forwardCompletion } from './jsonForward';
 import { relayStream } from './streamRelay';
 
@@ -40,9 +41,9 @@ export function chatCompletionsRoute(deps: ChatCompletionsDeps): Router {
   const router = Router();
   router.post(
     '/v1/chat/completions',
-    express.json({ limit: MAX_REQUEST_BYTES }),
     async function chatCompletions(req: Request, res: Response) {
-      const { model, stream } = parseRequest(req.body);
+      const { value, raw: body } = await readJsonBody(req, MAX_REQUEST_BYTES);
+      const { model, stream } = parseRequest(value);
       const competitor = competitors.get(model);
       const circuit = competitor === undefined ? undefined : circuits.get(competitor.id);
       if (competitor === undefined || circuit === undefined) {
@@ -52,7 +53,6 @@ export function chatCompletionsRoute(deps: ChatCompletionsDeps): Router {
         });
       }
       obs.context.set('competitor_id', competitor.id);
-      const body = Buffer.from(JSON.stringify(req.body));
       // The upstream call runs inside this span, so the competitor's spans hang under it.
       const outcome = await obs.tracer.startActiveSpan(
         'gateway.route',

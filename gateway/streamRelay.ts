@@ -71,6 +71,7 @@ export function relayStream(
   let keepaliveTimer: NodeJS.Timeout | undefined;
   let slowTimer: NodeJS.Timeout | undefined;
   let lastWriteAt: number | undefined;
+  let deferred: [message: string, fields: Record<string, unknown>][] | undefined;
   let settle: (outcome: UpstreamOutcome) => void = () => undefined;
   const outcome = new Promise<UpstreamOutcome>((resolve) => {
     settle = resolve;
@@ -88,7 +89,6 @@ export function relayStream(
   // Ahead of sightline's own `close` listener, so what is noted here reaches the request's log line.
   res.prependListener('close', onResponseClose);
 
-  say('info', 'upstream call started', { competitor_id: id, stream: true });
   callUpstream(
     competitor,
     {
@@ -101,6 +101,7 @@ export function relayStream(
     },
     { onConnected, onResponse, onError: fail },
   );
+  sayAfterTick('upstream call started', { competitor_id: id, stream: true });
   return outcome;
 
   /**
@@ -192,8 +193,9 @@ export function relayStream(
     onConnected();
     response.on('error', ignore);
     const status = response.statusCode ?? 0;
-    say('info', 'upstream answered', { competitor_id: id, upstream_status: status, upstream_headers_ms: Math.round((performance.now() - startedAt) * 1000) / 1000 });
+    const answered = { competitor_id: id, upstream_status: status, upstream_headers_ms: Math.round((performance.now() - startedAt) * 1000) / 1000 };
     if (status < 200 || status >= 300) {
+      say('info', 'upstream answered', answered);
       rejected(response, status);
       return;
     }
@@ -201,6 +203,7 @@ export function relayStream(
     response.on('data', onData);
     response.on('end', onUpstreamEnd);
     response.on('close', onUpstreamClose);
+    sayAfterTick('upstream answered', answered);
   }
 
   function onData(chunk: Buffer): void {
@@ -399,8 +402,27 @@ export function relayStream(
     if (gap > config.contractGapMs) say('warn', 'gap over contract', { competitor_id: id, gap_ms: Math.round(gap), contract_gap_ms: config.contractGapMs });
   }
 
+  /**
+   * Bookkeeping lines wait for the next tick, which is when a pooled connection sends the
+   * request and when an upstream's first bytes reach the client; any other line writes them first.
+   */
+  function sayAfterTick(message: string, fields: Record<string, unknown>): void {
+    if (deferred === undefined) {
+      deferred = [];
+      process.nextTick(sayDeferred);
+    }
+    deferred.push([message, fields]);
+  }
+
+  function sayDeferred(): void {
+    const lines = deferred;
+    deferred = undefined;
+    if (lines !== undefined) for (const [message, fields] of lines) say('info', message, fields);
+  }
+
   /** A log line of this request: upstream callbacks run outside its async scope, so it is entered here. */
   function say(level: 'info' | 'warn', message: string, fields: Record<string, unknown>): void {
+    if (deferred !== undefined) sayDeferred();
     const line = (): void => void obs.logger.log(level, message, { target: 'gateway', ...fields });
     if (requestContext === undefined) line();
     else obs.context.run(requestContext, line);

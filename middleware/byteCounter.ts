@@ -23,7 +23,8 @@ type Write = (this: ServerResponse, ...args: unknown[]) => unknown;
 /**
  * Counts body bytes actually written (right for chunked and streamed responses, and for
  * responses cut short) and read. Written chunks are also handed to the request's stream
- * observation, when there is one. Idempotent: every consumer shares one count.
+ * observation, when there is one, once they are on their way: measuring never delays the
+ * bytes it measures. Idempotent: every consumer shares one count.
  */
 export function countBytes(req: IncomingMessage, res: ServerResponse, context: RequestContext): ByteCounts {
   const counted = res as CountedResponse;
@@ -77,22 +78,23 @@ function countsThroughPrototype(res: ServerResponse): boolean {
 function countingWrite(write: Write): Write {
   return function countingWrite(this: CountedResponse, chunk: unknown, encoding?: unknown) {
     const state = this[kCounts];
-    if (state !== undefined && !this.destroyed && (typeof chunk === 'string' || chunk instanceof Uint8Array)) {
-      sent(state, chunk, encoding);
-    }
+    const counts = state !== undefined && !this.destroyed && (typeof chunk === 'string' || chunk instanceof Uint8Array);
     // eslint-disable-next-line prefer-rest-params
-    return write.apply(this, arguments as unknown as unknown[]);
+    const flushed = write.apply(this, arguments as unknown as unknown[]);
+    if (counts) sent(state, chunk, encoding);
+    return flushed;
   };
 }
 
 function countingEnd(end: Write): Write {
   return function countingEnd(this: CountedResponse, chunk?: unknown, encoding?: unknown) {
     const state = this[kCounts];
-    if (state !== undefined && !this.destroyed && !this.writableEnded && (typeof chunk === 'string' || chunk instanceof Uint8Array)) {
-      sent(state, chunk, encoding);
-    }
+    const counts =
+      state !== undefined && !this.destroyed && !this.writableEnded && (typeof chunk === 'string' || chunk instanceof Uint8Array);
     // eslint-disable-next-line prefer-rest-params
-    return end.apply(this, arguments as unknown as unknown[]);
+    const ended = end.apply(this, arguments as unknown as unknown[]);
+    if (counts) sent(state, chunk, encoding);
+    return ended;
   };
 }
 

@@ -38,8 +38,17 @@ describe('gateway: bad requests', () => {
     ['stream that is not a boolean', chatBody('baseline', { stream: 'yes' }), 400, { param: 'stream', code: 'invalid_value' }],
   ];
 
-  it.each(cases)('answers %s in OpenAI error shape with the request id, and keeps serving', async (_name, body, status, expected) => {
-    const res = await post(`${running.url}/v1/chat/completions`, body, { 'x-request-id': 'bad-input' });
+  const headerCases: [string, Record<string, string>, number, Record<string, unknown>][] = [
+    ['a body that is not JSON', { 'content-type': 'text/plain' }, 400, { param: null, code: 'invalid_request_body' }],
+    ['a charset other than UTF-8', { 'content-type': 'application/json; charset=latin1' }, 415, { code: 'SIGHTLINE_ERR_UNSUPPORTED_MEDIA_TYPE' }],
+    ['a compressed body', { 'content-encoding': 'gzip' }, 415, { code: 'SIGHTLINE_ERR_UNSUPPORTED_MEDIA_TYPE' }],
+  ];
+
+  it.each([
+    ...cases.map(([name, body, status, expected]) => [name, body, {}, status, expected] as const),
+    ...headerCases.map(([name, headers, status, expected]) => [name, chatBody('baseline'), headers, status, expected] as const),
+  ])('answers %s in OpenAI error shape with the request id, and keeps serving', async (_name, body, headers, status, expected) => {
+    const res = await post(`${running.url}/v1/chat/completions`, body, { 'x-request-id': 'bad-input', ...headers });
     expect(res.status).toBe(status);
     const parsed = JSON.parse(res.body) as { error: Record<string, unknown> };
     expect(parsed.error).toMatchObject({ ...expected, request_id: 'bad-input' });

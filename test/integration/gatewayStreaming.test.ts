@@ -128,6 +128,16 @@ describe('gateway streaming', () => {
     expect(line?.ttft_ms).toBeUndefined();
   });
 
+  it("sends the client's request body to the competitor byte for byte, streaming or not", async () => {
+    for (const stream of [false, true]) {
+      const body = `{ "model":"baseline",\n  "messages": [{"role": "user", "content": "Caf\u00e9 \\u00e9"}], "x_extra": [1, 2.50], "stream": ${stream} }`;
+      const res = await post(`${running.url}/v1/chat/completions`, body);
+      expect(res.status).toBe(200);
+      expect(fake.requests.at(-1)?.rawBody).toBe(body);
+      expect(fake.requests.at(-1)?.headers['content-length']).toBe(String(Buffer.byteLength(body)));
+    }
+  });
+
   it('passes a competitor 4xx through, streaming or not, without counting it against the competitor', async () => {
     const refusal = { error: { message: 'context too long', type: 'invalid_request_error', param: 'messages', code: 'context_length_exceeded' } };
     fake.script(json(400, refusal));

@@ -31,6 +31,8 @@ export type Step =
 
 export interface RecordedRequest {
   readonly body: Record<string, unknown>;
+  /** The body's bytes as they arrived. */
+  readonly rawBody: string;
   readonly headers: IncomingHttpHeaders;
   readonly receivedAt: number;
   /** When the competitor's response closed (`performance`-free wall clock, ms). */
@@ -192,10 +194,13 @@ export async function startFakeCompetitor(initial: Script = answer): Promise<Fak
   app.get('/health/ready', (_req, res) => {
     res.status(isHealthy ? 200 : 503).json({ status: isHealthy ? 'ok' : 'fail' });
   });
-  app.post('/v1/chat/completions', express.json({ limit: '2mb' }), (req, res) => {
+  const rawBodies = new WeakMap<object, string>();
+  const json = express.json({ limit: '2mb', verify: (req, _res, raw) => rawBodies.set(req, raw.toString('utf8')) });
+  app.post('/v1/chat/completions', json, (req, res) => {
     let markClosed: () => void = () => undefined;
     const record: RecordedRequest = {
       body: (req.body ?? {}) as Record<string, unknown>,
+      rawBody: rawBodies.get(req) ?? '',
       headers: req.headers,
       receivedAt: Date.now(),
       closedAt: undefined,
