@@ -70,8 +70,9 @@ export function createGatewayApp(options: GatewayAppOptions = {}): GatewayApp {
   const app = express();
   app.disable('x-powered-by');
   app.use(obs.middleware());
-  app.use(obs.routes());
+  // The hot route first: a completion does not walk past every health, metrics and ops route.
   app.use(chatCompletionsRoute({ obs, config, metrics, competitors, circuits }));
+  app.use(obs.routes());
   app.use(modelsRoute({ competitors, circuits }));
   app.use(uiRoutes());
   app.use(obs.notFound({ format: openAiErrorFormat }));

@@ -29,7 +29,6 @@ export function forwardCompletion(
   const { obs, config, metrics } = deps;
   const id = competitor.id;
   const requestContext = obs.context.get();
-  const controller = new AbortController();
   let done = false;
   let answered = false;
   let idleTimer: NodeJS.Timeout | undefined;
@@ -44,7 +43,7 @@ export function forwardCompletion(
   );
   res.prependListener('close', onResponseClose);
 
-  callUpstream(
+  const call = callUpstream(
     competitor,
     {
       path: competitor.completionsPath,
@@ -52,7 +51,6 @@ export function forwardCompletion(
       stream: false,
       headers: obs.outgoingHeaders(),
       connectTimeoutMs: config.connectTimeoutMs,
-      signal: controller.signal,
     },
     { onConnected: () => undefined, onResponse, onError: fail },
   );
@@ -107,7 +105,7 @@ export function forwardCompletion(
     note('upstream_error', failure.message);
     if (failure.upstreamStatus !== undefined) note('upstream_status', failure.upstreamStatus);
     if (failure.outcome === 'timeout') metrics.upstreamAborts.inc({ competitor: id, reason: 'timeout' });
-    controller.abort();
+    call.abort();
     settle({ verdict: 'failure', error: requestErrorOf(failure) });
   }
 
@@ -116,7 +114,7 @@ export function forwardCompletion(
     done = true;
     cleanup();
     metrics.upstreamAborts.inc({ competitor: id, reason: 'client_closed' });
-    controller.abort();
+    call.abort();
     settle({ verdict: answered ? 'success' : 'inconclusive', error: undefined });
   }
 

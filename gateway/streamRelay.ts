@@ -58,7 +58,6 @@ export function relayStream(
   const labels = { competitor: id };
   const requestContext = obs.context.get();
   const startedAt = performance.now();
-  const controller = new AbortController();
 
   let committed = false;
   let paused = false;
@@ -89,7 +88,7 @@ export function relayStream(
   // Ahead of sightline's own `close` listener, so what is noted here reaches the request's log line.
   res.prependListener('close', onResponseClose);
 
-  callUpstream(
+  const call = callUpstream(
     competitor,
     {
       path: competitor.completionsPath,
@@ -97,7 +96,6 @@ export function relayStream(
       stream: true,
       headers: obs.outgoingHeaders(),
       connectTimeoutMs: config.connectTimeoutMs,
-      signal: controller.signal,
     },
     { onConnected, onResponse, onError: fail },
   );
@@ -380,9 +378,9 @@ export function relayStream(
   }
 
   function abortUpstream(reason: 'client_closed' | 'slow_client' | 'timeout' | undefined): void {
-    if (controller.signal.aborted) return;
+    if (call.aborted) return;
     if (reason !== undefined && !(upstream?.complete ?? false)) metrics.upstreamAborts.inc({ competitor: id, reason });
-    controller.abort();
+    call.abort();
   }
 
   function cleanup(): void {

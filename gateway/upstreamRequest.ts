@@ -57,8 +57,13 @@ export interface UpstreamCallOptions {
   /** Sent as well: trace context and request id (`obs.outgoingHeaders()`). */
   readonly headers: Readonly<Record<string, string>>;
   readonly connectTimeoutMs: number;
-  /** Aborting destroys the call; no handler is called after that. */
-  readonly signal: AbortSignal;
+}
+
+/** A call in flight. A handle of its own rather than an AbortSignal, which costs a stream listener and an EventTarget per call. */
+export interface UpstreamCall {
+  /** Destroys the call; no handler is called after that. Idempotent. */
+  abort(): void;
+  readonly aborted: boolean;
 }
 
 export interface UpstreamHandlers {
@@ -76,7 +81,7 @@ const RETRYABLE_ON_REUSE = new Set(['ECONNRESET', 'EPIPE']);
  * timeout covers waiting for a connection and opening it; a pooled connection the competitor
  * closed just as it was reused is retried once on a fresh one (nothing was processed).
  */
-export function callUpstream(competitor: Competitor, options: UpstreamCallOptions, handlers: UpstreamHandlers): void {
+export function callUpstream(competitor: Competitor, options: UpstreamCallOptions, handlers: UpstreamHandlers): UpstreamCall {
   const headers: OutgoingHttpHeaders = {
     ...options.headers,
     'content-type': 'application/json',
@@ -84,11 +89,22 @@ export function callUpstream(competitor: Competitor, options: UpstreamCallOption
     accept: options.stream ? 'text/event-stream' : 'application/json',
   };
   const send = competitor.secure ? httpsRequest : httpRequest;
+  let aborted = false;
+  let current: ClientRequest | undefined;
   attempt(false);
+  return {
+    abort() {
+      if (aborted) return;
+      aborted = true;
+      current?.destroy();
+    },
+    get aborted() {
+      return aborted;
+    },
+  };
 
   function attempt(isRetry: boolean): void {
-    const { signal } = options;
-    if (signal.aborted) return;
+    if (aborted) return;
     let settled = false;
     const req: ClientRequest = send({
       protocol: competitor.url.protocol,
@@ -98,12 +114,12 @@ export function callUpstream(competitor: Competitor, options: UpstreamCallOption
       path: options.path,
       agent: competitor.agent,
       headers,
-      signal,
     });
+    current = req;
     const connectTimer = setTimeout(() => {
       // Settled here, not in the `error` listener: a request still queued for a pooled socket
       // emits its error only once a socket frees, which may be much later.
-      if (settled || signal.aborted) return;
+      if (settled || aborted) return;
       settled = true;
       const waiting = req.socket === null ? `every one of its ${competitor.agent.maxSockets} connections stayed busy` : 'the connection did not open';
       req.destroy();
@@ -130,7 +146,7 @@ export function callUpstream(competitor: Competitor, options: UpstreamCallOption
     // Kept for the whole call: an `error` without a listener would take the process down.
     req.on('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(connectTimer);
-      if (settled || signal.aborted) return;
+      if (settled || aborted) return;
       settled = true;
       if (error instanceof UpstreamFailure) {
         handlers.onError(error);
