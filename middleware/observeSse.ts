@@ -50,6 +50,7 @@ export function streamObserver(options: StreamMetricsOptions): ObserveStream {
   const duration = metrics.catalogued('streamDuration');
   const events = metrics.catalogued('streamEvents');
   const bytes = metrics.catalogued('streamBytes');
+  const observationFailures = metrics.catalogued('streamObservationFailures');
 
   const record = (figures: StreamFigures): void => {
     const labels = { upstream: figures.upstream };
@@ -67,10 +68,22 @@ export function streamObserver(options: StreamMetricsOptions): ObserveStream {
     if (context.stream !== undefined) return context.stream;
     const name = streamOptions.upstream;
     const upstream = name === undefined ? NO_UPSTREAM : allowed.has(name) ? name : OTHER_UPSTREAM;
+    const { isContent } = streamOptions;
     const observation = createStreamObservation({
       upstream,
       startedAt: context.startedAt,
-      isContent: streamOptions.isContent,
+      // It runs inside res.write: a throw would reach the code writing the response.
+      isContent:
+        isContent === undefined
+          ? undefined
+          : (event) => {
+              try {
+                return isContent(event);
+              } catch {
+                observationFailures.inc({ upstream });
+                return false;
+              }
+            },
       onEnd: record,
     });
     context.stream = observation;

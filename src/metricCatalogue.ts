@@ -100,6 +100,13 @@ export const METRIC_CATALOGUE = {
     labelNames: ['upstream'],
     section: 'stream',
   },
+  streamObservationFailures: {
+    name: 'sightline_stream_observation_failures_total',
+    type: 'counter',
+    help: "Stream events the application's isContent callback threw on; the event counted as no content and the stream went on.",
+    labelNames: ['upstream'],
+    section: 'stream',
+  },
   logLinesDropped: {
     name: 'sightline_log_lines_dropped_total',
     type: 'counter',

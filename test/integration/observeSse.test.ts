@@ -18,6 +18,19 @@ function sseApp() {
         stream.fail('upstream_error', 'upstream reset the connection');
         res.end('event: error\ndata: {"error":"upstream failed"}\n\n');
       });
+      app.get(
+        '/v1/judged-badly',
+        obs.observeSse({
+          upstream: 'baseline',
+          isContent: () => {
+            throw new Error('a broken judge');
+          },
+        }),
+        (_req, res) => {
+          res.write('data: {"n":1}\n\n');
+          res.end('data: [DONE]\n\n');
+        },
+      );
       app.get('/v1/endless', obs.observeSse({ upstream: 'somewhere-else' }), (_req, res) => {
         res.flushHeaders();
         const timer = setInterval(() => res.write('data: tick\n\n'), 10);
@@ -52,6 +65,17 @@ describe('observeSse', () => {
     expect(await metricValue(registry, 'stream_max_gap_seconds_count', { upstream: 'baseline' })).toBe(2);
     expect(await metricValue(registry, 'stream_events_total', { upstream: 'baseline' })).toBe(6);
     expect(await metricValue(registry, 'streams_active', { upstream: 'baseline' })).toBe(0);
+  });
+
+  it('contains an isContent callback that throws: the response is written whole, the failure counted', async () => {
+    const { app, obs, logs } = sseApp();
+    const res = await request(app).get('/v1/judged-badly').set('x-request-id', 'sse-judge');
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('data: {"n":1}\n\ndata: [DONE]\n\n');
+    const line = await completedLine(logs, 'sse-judge');
+    expect(line).toMatchObject({ status: 200, outcome: 'completed', events: 2 });
+    expect(line.ttft_ms).toBeUndefined();
+    expect(await metricValue(obs.metrics.registry, 'sightline_stream_observation_failures_total', { upstream: 'baseline' })).toBe(2);
   });
 
   it('reports an upstream failure as the outcome, with its reason', async () => {

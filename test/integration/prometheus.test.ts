@@ -47,6 +47,12 @@ async function startApp(options: ObservabilityOptions = {}): Promise<LiveApp> {
         res.write('data: [DONE]\n\n');
         res.end();
       });
+      const misjudged = () => {
+        throw new Error('an isContent that always fails');
+      };
+      routes.get('/v1/misjudged', instance.observeSse({ upstream: 'unlisted', isContent: misjudged }), (_req, res) => {
+        res.end('data: {"n":1}\n\n');
+      });
       routes.use(instance.routes());
       instance.health.register('self', () => Promise.resolve(true));
       instance.jobs.register('noop', () => undefined);
@@ -85,6 +91,7 @@ async function sendTraffic(base: string, obs: Observability): Promise<void> {
   }
   expect((await get(`${base}/v1/fail`)).status).toBe(500);
   expect((await get(`${base}/v1/nope/42`)).status).toBe(404);
+  expect((await get(`${base}/v1/misjudged`)).status).toBe(200);
   for (let i = 0; i < STREAMS; i += 1) {
     const { status, body } = await get(`${base}/v1/stream`);
     expect(status).toBe(200);
