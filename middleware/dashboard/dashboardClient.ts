@@ -210,20 +210,6 @@ export function dashboardClient(): void {
     document.body.dataset.points = String(points.length);
   }
 
-  function pointOf(snapshot: Snapshot): Point {
-    return {
-      time: snapshot.time,
-      requests_per_s: snapshot.http.requests_per_s,
-      errors_per_s: snapshot.http.errors_per_s,
-      p50_ms: snapshot.http.p50_ms,
-      p95_ms: snapshot.http.p95_ms,
-      in_flight: snapshot.http.in_flight,
-      streams_active: snapshot.streams.active,
-      rss_bytes: snapshot.process.rss_bytes,
-      event_loop_lag_ms: snapshot.process.event_loop_lag_ms,
-    };
-  }
-
   function render(snapshot: Snapshot): void {
     const status = byId('status');
     status.textContent = snapshot.status;
@@ -302,9 +288,12 @@ export function dashboardClient(): void {
     redrawCharts();
   });
   feed.addEventListener('snapshot', (message) => {
-    const snapshot = JSON.parse(message.data) as Snapshot;
-    render(snapshot);
-    if (points.length === 0 || (points[points.length - 1] as Point).time < snapshot.time) points.push(pointOf(snapshot));
+    render(JSON.parse(message.data) as Snapshot);
+  });
+  // The server's chart point for each snapshot, the same one its history holds.
+  feed.addEventListener('point', (message) => {
+    const point = JSON.parse(message.data) as Point;
+    if (points.length === 0 || (points[points.length - 1] as Point).time < point.time) points.push(point);
     if (points.length > KEEP) points.splice(0, points.length - KEEP);
     redrawCharts();
   });

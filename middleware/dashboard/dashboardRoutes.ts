@@ -112,13 +112,13 @@ function streamFeed(req: IncomingMessage, res: ServerResponse, feed: DashboardFe
     'X-Accel-Buffering': 'no',
   });
   res.write(`retry: 1000\n\nevent: history\ndata: ${JSON.stringify(feed.history())}\n\n`);
-  const unsubscribe = feed.subscribe((snapshot) => {
+  const unsubscribe = feed.subscribe((snapshot, point) => {
     if (!stillSignedIn()) {
       res.end();
       return;
     }
     if (res.writableLength > MAX_BUFFERED_BYTES) return;
-    res.write(`event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`);
+    res.write(`event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\nevent: point\ndata: ${JSON.stringify(point)}\n\n`);
   });
   req.on('close', unsubscribe);
   res.on('close', unsubscribe);

@@ -13,7 +13,8 @@ export interface DashboardPoint {
   readonly event_loop_lag_ms: number;
 }
 
-export type DashboardListener = (snapshot: DashboardSnapshot) => void;
+/** Gets each snapshot with its chart point: the browser appends the point as given, so charts and history agree. */
+export type DashboardListener = (snapshot: DashboardSnapshot, point: DashboardPoint) => void;
 
 export interface DashboardFeedOptions {
   readonly sample: () => Promise<DashboardSnapshot>;
@@ -42,7 +43,7 @@ export function createDashboardFeed(options: DashboardFeedOptions): DashboardFee
   const { sample, intervalMs = 1000, historySize = 600, onError } = options;
   const listeners = new Set<DashboardListener>();
   const points: DashboardPoint[] = [];
-  let latest: DashboardSnapshot | undefined;
+  let latest: { snapshot: DashboardSnapshot; point: DashboardPoint } | undefined;
   let timer: NodeJS.Timeout | undefined;
   let sampling = false;
 
@@ -51,10 +52,11 @@ export function createDashboardFeed(options: DashboardFeedOptions): DashboardFee
     sampling = true;
     try {
       const snapshot = await sample();
-      latest = snapshot;
-      points.push(pointOf(snapshot));
+      const point = pointOf(snapshot);
+      latest = { snapshot, point };
+      points.push(point);
       if (points.length > historySize) points.splice(0, points.length - historySize);
-      for (const listener of [...listeners]) deliver(listener, snapshot);
+      for (const listener of [...listeners]) deliver(listener, snapshot, point);
     } catch (error) {
       onError?.(error);
     } finally {
@@ -62,9 +64,9 @@ export function createDashboardFeed(options: DashboardFeedOptions): DashboardFee
     }
   }
 
-  function deliver(listener: DashboardListener, snapshot: DashboardSnapshot): void {
+  function deliver(listener: DashboardListener, snapshot: DashboardSnapshot, point: DashboardPoint): void {
     try {
-      listener(snapshot);
+      listener(snapshot, point);
     } catch (error) {
       listeners.delete(listener);
       onError?.(error);
@@ -79,7 +81,7 @@ export function createDashboardFeed(options: DashboardFeedOptions): DashboardFee
   return {
     subscribe(listener) {
       listeners.add(listener);
-      if (latest !== undefined) deliver(listener, latest);
+      if (latest !== undefined) deliver(listener, latest.snapshot, latest.point);
       if (timer === undefined) {
         timer = setInterval(() => void tick(), intervalMs);
         timer.unref();

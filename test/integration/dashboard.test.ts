@@ -201,6 +201,15 @@ describe('/ops/dashboard', () => {
       expect(latest.errors[1]).toMatchObject({ request_id: 'boom-1', route: '/v1/boom', status: 500, message: 'database unreachable at db-1' });
       const times = snapshots(frames).map((s) => s.time);
       for (let i = 1; i < times.length; i++) expect((times[i] as number) - (times[i - 1] as number)).toBeLessThan(1600);
+      // Each snapshot is followed by its chart point, taken from that very snapshot.
+      frames.forEach((frame, i) => {
+        if (frame.event !== 'snapshot') return;
+        const snapshot = frame.data as Snapshot;
+        const next = frames[i + 1];
+        if (next === undefined) return;
+        expect(next.event).toBe('point');
+        expect(next.data).toMatchObject({ time: snapshot.time, p95_ms: snapshot.http.p95_ms });
+      });
     });
 
     it('shares one producer between viewers', async () => {
