@@ -41,7 +41,7 @@ export function accessLogStep(options: AccessLogOptions): AccessLogStep {
     const url = req.url ?? '/';
     if (isExcluded(url)) return;
     const counts = countBytes(req, res, context);
-    captureRouteTemplate(req, context);
+    captureRouteTemplate(req);
 
     const wroteStarted = context.sampled && isLevelEnabled(logger, 'info');
     if (wroteStarted) {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestContext } from '../src/context';
+import { expressAppPrototype } from './expressPrototype';
 
 /** Body bytes of one request and its response, counted as they pass. */
 export interface ByteCounts {
@@ -14,10 +15,9 @@ interface CounterState extends ByteCounts {
   readonly push: IncomingMessage['push'];
 }
 
-const kCounts = Symbol('sightline.byteCounts');
+/** By request: a response reaches its counts through `res.req` (see expressPrototype for why not a property). */
+const counters = new WeakMap<IncomingMessage, CounterState>();
 
-type CountedResponse = ServerResponse & { [kCounts]?: CounterState };
-type CountedRequest = IncomingMessage & { [kCounts]?: CounterState };
 type Write = (this: ServerResponse, ...args: unknown[]) => unknown;
 
 /**
@@ -27,8 +27,7 @@ type Write = (this: ServerResponse, ...args: unknown[]) => unknown;
  * bytes it measures. Idempotent: every consumer shares one count.
  */
 export function countBytes(req: IncomingMessage, res: ServerResponse, context: RequestContext): ByteCounts {
-  const counted = res as CountedResponse;
-  const existing = counted[kCounts];
+  const existing = counters.get(req);
   if (existing !== undefined) return existing;
   const contentLength = req.headers['content-length'];
   const state: CounterState = {
@@ -37,14 +36,13 @@ export function countBytes(req: IncomingMessage, res: ServerResponse, context: R
     context,
     push: req.push,
   };
-  counted[kCounts] = state;
+  counters.set(req, state);
   if (!countsThroughPrototype(res)) {
     res.write = countingWrite(res.write as Write) as ServerResponse['write'];
     res.end = countingEnd(res.end as Write) as ServerResponse['end'];
   }
   if (contentLength === undefined && req.headers['transfer-encoding'] !== undefined) {
     // A chunked body has no length up front: count what the parser hands over.
-    (req as CountedRequest)[kCounts] = state;
     req.push = countingPush;
   }
   return state;
@@ -54,17 +52,16 @@ const countingPrototypes = new WeakSet<object>();
 
 /**
  * An Express app's own response prototype (`app.response`, one per app, inherited by apps
- * mounted in it) gets counting `write`/`end` once; they count only responses that carry
- * counter state. Wrapping each response instead costs two property transitions and two
+ * mounted in it) gets counting `write`/`end` once; they count only responses whose request
+ * has counter state. Wrapping each response instead costs two property additions and two
  * closures per request.
  */
 function countsThroughPrototype(res: ServerResponse): boolean {
-  const prototype = Object.getPrototypeOf(res) as Record<string, unknown> | null;
-  if (prototype === null) return false;
-  for (let p: object | null = prototype; p !== null; p = Object.getPrototypeOf(p) as object | null) {
+  for (let p = Object.getPrototypeOf(res) as object | null; p !== null; p = Object.getPrototypeOf(p) as object | null) {
     if (countingPrototypes.has(p)) return true;
   }
-  if (!Object.prototype.hasOwnProperty.call(prototype, 'app')) return false;
+  const prototype = expressAppPrototype(res) as Record<string, unknown> | undefined;
+  if (prototype === undefined) return false;
   Object.defineProperty(prototype, 'write', {
     configurable: true,
     writable: true,
@@ -76,8 +73,8 @@ function countsThroughPrototype(res: ServerResponse): boolean {
 }
 
 function countingWrite(write: Write): Write {
-  return function countingWrite(this: CountedResponse, chunk: unknown, encoding?: unknown) {
-    const state = this[kCounts];
+  return function countingWrite(this: ServerResponse, chunk: unknown, encoding?: unknown) {
+    const state = counters.get(this.req);
     const counts = state !== undefined && !this.destroyed && (typeof chunk === 'string' || chunk instanceof Uint8Array);
     // eslint-disable-next-line prefer-rest-params
     const flushed = write.apply(this, arguments as unknown as unknown[]);
@@ -87,8 +84,8 @@ function countingWrite(write: Write): Write {
 }
 
 function countingEnd(end: Write): Write {
-  return function countingEnd(this: CountedResponse, chunk?: unknown, encoding?: unknown) {
-    const state = this[kCounts];
+  return function countingEnd(this: ServerResponse, chunk?: unknown, encoding?: unknown) {
+    const state = counters.get(this.req);
     const counts =
       state !== undefined && !this.destroyed && !this.writableEnded && (typeof chunk === 'string' || chunk instanceof Uint8Array);
     // eslint-disable-next-line prefer-rest-params
@@ -98,8 +95,8 @@ function countingEnd(end: Write): Write {
   };
 }
 
-const countingPush = function countingPush(this: CountedRequest, chunk: unknown, encoding?: BufferEncoding) {
-  const state = this[kCounts] as CounterState;
+const countingPush = function countingPush(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding) {
+  const state = counters.get(this) as CounterState;
   if (chunk !== null && chunk !== undefined) state.bytesIn += byteLength(chunk as Chunk, encoding);
   return state.push.call(this, chunk, encoding);
 };

@@ -42,7 +42,7 @@ export function httpMetricsStep(options: HttpMetricsOptions): HttpMetricsStep {
   return function measureRequest(req, res, context) {
     if (isExcluded(req.url ?? '/')) return;
     const counts = countBytes(req, res, context);
-    captureRouteTemplate(req, context);
+    captureRouteTemplate(req);
     inFlight.inc();
     whenResponseEnds(res, () => {
       inFlight.dec();

@@ -1,25 +1,34 @@
 import type { IncomingMessage } from 'node:http';
 import { createRequestContext, type RequestContext } from '../src/context';
 import { newRequestId } from '../src/requestId';
+import { defineOnAppPrototype } from './expressPrototype';
 
-const kContext = Symbol('sightline.requestContext');
+type WithId = IncomingMessage & { id?: unknown };
 
-type WithContext = IncomingMessage & { [kContext]?: RequestContext; id?: string };
+/** Module-wide, yet instances never collide: each request has one context, whichever instance made it. */
+const contexts = new WeakMap<IncomingMessage, RequestContext>();
+const idPrototypes = new WeakSet<object>();
 
 /** The request's context, created on first use so each middleware also works alone. */
 export function requestContextOf(req: IncomingMessage): RequestContext {
-  const holder = req as WithContext;
-  return (holder[kContext] ??= createRequestContext(holder.id ?? newRequestId()));
+  const existing = contexts.get(req);
+  if (existing !== undefined) return existing;
+  const given = (req as WithId).id;
+  const context = createRequestContext(typeof given === 'string' ? given : newRequestId());
+  attachRequestContext(req, context);
+  return context;
 }
 
 export function attachRequestContext(req: IncomingMessage, context: RequestContext): void {
-  const holder = req as WithContext;
-  holder[kContext] = context;
-  holder.id = context.requestId;
+  contexts.set(req, context);
+  // An own `id` (set before sightline ran, or on a request that is not Express's) is overwritten, as always.
+  if (Object.prototype.hasOwnProperty.call(req, 'id') || !defineOnAppPrototype(req, 'id', REQUEST_ID_ACCESSOR, idPrototypes)) {
+    (req as WithId).id = context.requestId;
+  }
 }
 
 export function existingRequestContext(req: IncomingMessage): RequestContext | undefined {
-  return (req as WithContext)[kContext];
+  return contexts.get(req);
 }
 
 /**
@@ -28,5 +37,17 @@ export function existingRequestContext(req: IncomingMessage): RequestContext | u
  * that it never clashes with their declarations.)
  */
 export function requestIdOf(req: IncomingMessage): string | undefined {
-  return existingRequestContext(req)?.requestId;
+  return contexts.get(req)?.requestId;
 }
+
+/** `req.id` of an Express app's requests; whoever assigns `req.id` gets an own property, as without sightline. */
+const REQUEST_ID_ACCESSOR: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: IncomingMessage) {
+    return contexts.get(this)?.requestId;
+  },
+  set(this: IncomingMessage, value: unknown) {
+    Object.defineProperty(this, 'id', { configurable: true, enumerable: true, writable: true, value });
+  },
+};

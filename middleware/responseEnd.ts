@@ -2,9 +2,8 @@ import type { ServerResponse } from 'node:http';
 
 type EndCallback = (res: ServerResponse) => void;
 
-const kEndCallbacks = Symbol('sightline.endCallbacks');
-
-type WatchedResponse = ServerResponse & { [kEndCallbacks]?: EndCallback[] };
+/** Kept off the response itself: see expressPrototype. */
+const endCallbacks = new WeakMap<ServerResponse, EndCallback[]>();
 
 /**
  * Calls `callback` once when the response ends, however it ends: written out, or the
@@ -14,19 +13,18 @@ type WatchedResponse = ServerResponse & { [kEndCallbacks]?: EndCallback[] };
  * down with it.
  */
 export function whenResponseEnds(res: ServerResponse, callback: EndCallback): void {
-  const watched = res as WatchedResponse;
-  const callbacks = watched[kEndCallbacks];
+  const callbacks = endCallbacks.get(res);
   if (callbacks !== undefined) {
     callbacks.push(callback);
     return;
   }
-  watched[kEndCallbacks] = [callback];
+  endCallbacks.set(res, [callback]);
   res.on('close', responseEnded);
 }
 
-function responseEnded(this: WatchedResponse): void {
-  const callbacks = this[kEndCallbacks] ?? [];
-  this[kEndCallbacks] = [];
+function responseEnded(this: ServerResponse): void {
+  const callbacks = endCallbacks.get(this) ?? [];
+  endCallbacks.set(this, []);
   for (const callback of callbacks) {
     try {
       callback(this);

@@ -1,43 +1,37 @@
 import type { IncomingMessage } from 'node:http';
 import type { RequestContext } from '../src/context';
+import { defineOnAppPrototype } from './expressPrototype';
+import { existingRequestContext } from './requestState';
 
 /** Label of requests that matched no route: one bounded value, whatever the path. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
-const kRoute = Symbol('sightline.route');
-const kRouteContext = Symbol('sightline.routeContext');
+type RoutedRequest = IncomingMessage & { baseUrl?: string };
 
-type RoutedRequest = IncomingMessage & {
-  [kRoute]?: unknown;
-  [kRouteContext]?: RequestContext;
-  baseUrl?: string;
-};
+/** What the router assigned to `req.route`, kept here rather than on the request (see expressPrototype). */
+const routes = new WeakMap<IncomingMessage, unknown>();
+/** Objects that also receive the template when it is matched (OpenTelemetry's RPC metadata). */
+const lenders = new WeakMap<IncomingMessage, { route?: string }>();
+const accessorPrototypes = new WeakSet<object>();
 
 /**
- * Records the route template (mount path + route path, e.g. `/v1/items/:id`) in
- * `context.route` at the moment the router picks the route: later, when the response
+ * Records the route template (mount path + route path, e.g. `/v1/items/:id`) in the
+ * request's context at the moment the router picks the route: later, when the response
  * ends or an error handler runs, `req.baseUrl` may already have been unwound to a parent
- * router's. Idempotent.
+ * router's. `req.route` becomes an accessor on the app's request prototype, defined once
+ * and kept for every request of the app. Idempotent.
  */
-export function captureRouteTemplate(req: IncomingMessage, context: RequestContext): void {
-  const routed = req as RoutedRequest;
-  if (routed[kRouteContext] !== undefined) return;
-  routed[kRouteContext] = context;
-  const prototype = Object.getPrototypeOf(req) as object;
-  if (accessorPrototypes.has(prototype)) return;
-  if (Object.prototype.hasOwnProperty.call(prototype, 'app')) {
-    // An Express app's own request prototype (`app.request`, one per app, inherited by
-    // apps mounted in it): one accessor there serves every request of the app, where
-    // defining it on each request would push every request object into slow dictionary mode.
-    Object.defineProperty(prototype, 'route', ROUTE_ACCESSOR);
-    accessorPrototypes.add(prototype);
-  } else {
-    // Not an Express request (or an unusual set-up): never touch a prototype we do not own.
-    Object.defineProperty(req, 'route', ROUTE_ACCESSOR);
+export function captureRouteTemplate(req: IncomingMessage): void {
+  if (!defineOnAppPrototype(req, 'route', ROUTE_ACCESSOR, accessorPrototypes)) {
+    // Not an Express request (or an unusual set-up): the accessor goes on the request itself.
+    if (!Object.prototype.hasOwnProperty.call(req, 'route')) Object.defineProperty(req, 'route', ROUTE_ACCESSOR);
   }
 }
 
-const accessorPrototypes = new WeakSet<object>();
+/** Also writes the template to `target.route` when the router matches a route. */
+export function lendRouteTemplate(req: IncomingMessage, target: { route?: string }): void {
+  lenders.set(req, target);
+}
 
 export function routeTemplateOf(context: RequestContext): string {
   return context.route ?? UNMATCHED_ROUTE;
@@ -47,15 +41,17 @@ const ROUTE_ACCESSOR: PropertyDescriptor = {
   configurable: true,
   enumerable: true,
   get(this: RoutedRequest) {
-    return this[kRoute];
+    return routes.get(this);
   },
   set(this: RoutedRequest, value: { path?: unknown } | undefined) {
     // The router assigns `req.route` on every request of the app, observed or not.
-    this[kRoute] = value;
-    const context = this[kRouteContext];
-    if (value !== undefined && value !== null && context !== undefined) {
-      context.route = (this.baseUrl ?? '') + routePath(value.path);
-    }
+    routes.set(this, value);
+    const context = existingRequestContext(this);
+    if (value === undefined || value === null || context === undefined) return;
+    const template = (this.baseUrl ?? '') + routePath(value.path);
+    context.route = template;
+    const lender = lenders.get(this);
+    if (lender !== undefined) lender.route = template;
   },
 };
 

@@ -15,7 +15,7 @@ import type { RequestContext } from '../src/context';
 import { isUntraced, serverSpanOf } from '../src/instrumentation';
 import { formatTraceparent } from '../src/w3cTraceContext';
 import { whenResponseEnds } from './responseEnd';
-import { captureRouteTemplate, routeTemplateOf } from './routeTemplate';
+import { captureRouteTemplate, lendRouteTemplate, routeTemplateOf } from './routeTemplate';
 import type { TraceContextStep } from './traceContext';
 
 export interface SpanIdentityOptions {
@@ -43,7 +43,7 @@ export function spanIdentityStep(options: SpanIdentityOptions): SpanIdentityStep
       return undefined;
     }
     // The span's name and `http.route` come from the template, whichever span it is.
-    captureRouteTemplate(req, context);
+    captureRouteTemplate(req);
     let span = serverSpanOf(req);
     let continueIn: Context | undefined;
     if (span === undefined) {
@@ -56,7 +56,7 @@ export function spanIdentityStep(options: SpanIdentityOptions): SpanIdentityStep
       endWithResponse(span, req, res, context);
       continueIn = trace.setSpan(parent, span);
     } else {
-      lendRouteTemplate(context);
+      lendTemplateToSpan(req);
     }
     const spanContext = span.spanContext();
     context.traceId = spanContext.traceId;
@@ -78,20 +78,12 @@ export function activeSpanHeaders(): Record<string, string> {
 /**
  * instrumentation-http names its span and sets `http.route` from the route its context's
  * RPC metadata carries, which only a patched Express fills in. Where Express was loaded
- * before patching, the template sightline captured stands in.
+ * before patching, the template sightline captures stands in (a patched Express, which
+ * writes it after sightline, still has the last word).
  */
-function lendRouteTemplate(context: RequestContext): void {
+function lendTemplateToSpan(req: IncomingMessage): void {
   const metadata = getRPCMetadata(otelContext.active());
-  if (metadata?.type !== RPCType.HTTP || metadata.route !== undefined) return;
-  let assigned: string | undefined;
-  Object.defineProperty(metadata, 'route', {
-    configurable: true,
-    enumerable: true,
-    get: () => assigned ?? context.route,
-    set: (value: string | undefined) => {
-      assigned = value;
-    },
-  });
+  if (metadata?.type === RPCType.HTTP) lendRouteTemplate(req, metadata);
 }
 
 function endWithResponse(span: Span, req: IncomingMessage, res: ServerResponse, context: RequestContext): void {
