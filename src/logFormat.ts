@@ -31,6 +31,17 @@ export function createLineFormat({ identity, context, redactor, stats, onRequest
   const { service, version, env, defaultTarget } = identity;
   const identityMembers = `,"service":${JSON.stringify(service)},"version":${JSON.stringify(version)},"env":${JSON.stringify(env)}`;
   const clock = createTimestampClock();
+  // A request writes several lines with the same ids: their JSON is made once.
+  const idMembers = new WeakMap<RequestContext, IdMembers>();
+
+  function idMembersOf(request: RequestContext): string {
+    const { requestId, traceId, spanId } = request;
+    const known = idMembers.get(request);
+    if (known !== undefined && known.requestId === requestId && known.traceId === traceId && known.spanId === spanId) return known.text;
+    const text = idMember('request_id', requestId) + idMember('trace_id', traceId) + idMember('span_id', spanId);
+    idMembers.set(request, { requestId, traceId, spanId, text });
+    return text;
+  }
 
   function transform(info: Info): Info | false {
     const request = (info[LINE_CONTEXT] as RequestContext | undefined) ?? context.get();
@@ -50,7 +61,7 @@ export function createLineFormat({ identity, context, redactor, stats, onRequest
       const reserved = request === undefined ? LINE_MEMBERS : REQUEST_LINE_MEMBERS;
       if (request !== undefined) {
         // A context pinned to an event may lack ids: those members are left out.
-        text += idMember('request_id', request.requestId) + idMember('trace_id', request.traceId) + idMember('span_id', request.spanId);
+        text += idMembersOf(request);
         const { fields } = request;
         // A line's own field of the same name wins over the request's.
         for (const key in fields) {
@@ -89,6 +100,13 @@ export function createLineFormat({ identity, context, redactor, stats, onRequest
   return { transform, options: {} };
 }
 
+interface IdMembers {
+  readonly requestId: string | undefined;
+  readonly traceId: string | undefined;
+  readonly spanId: string | undefined;
+  readonly text: string;
+}
+
 function idMember(name: string, id: string | undefined): string {
   return typeof id === 'string' ? `,"${name}":${JSON.stringify(id)}` : '';
 }
@@ -96,21 +114,28 @@ function idMember(name: string, id: string | undefined): string {
 const LINE_MEMBERS: ReadonlySet<string> = new Set(['timestamp', 'level', 'message', 'service', 'version', 'env', 'target']);
 const REQUEST_LINE_MEMBERS: ReadonlySet<string> = new Set([...LINE_MEMBERS, 'request_id', 'trace_id', 'span_id']);
 
-/** `new Date().toISOString()`, made once per millisecond rather than once per line. */
-function createTimestampClock(): { now(): string } {
-  let lastMs = Number.NaN;
-  let last = '';
+/**
+ * `new Date().toISOString()` without making one per line: the text up to the seconds is
+ * made once per second, the milliseconds come from a table.
+ */
+export function createTimestampClock(now: () => number = Date.now): { now(): string } {
+  let second = Number.NaN;
+  let prefix = '';
   return {
     now() {
-      const ms = Date.now();
-      if (ms !== lastMs) {
-        lastMs = ms;
-        last = new Date(ms).toISOString();
+      const ms = now();
+      const currentSecond = Math.floor(ms / 1000);
+      if (currentSecond !== second) {
+        second = currentSecond;
+        // `2026-11-22T19:07:32.` (years past 9999 are not a concern of a log line)
+        prefix = new Date(currentSecond * 1000).toISOString().slice(0, 20);
       }
-      return last;
+      return `${prefix}${MILLISECONDS[ms - currentSecond * 1000] as string}Z`;
     },
   };
 }
+
+const MILLISECONDS: readonly string[] = Array.from({ length: 1000 }, (_, ms) => String(ms).padStart(3, '0'));
 
 function messageText(message: unknown): string {
   if (typeof message === 'string') return message;

@@ -1,5 +1,5 @@
 import { createContextStore, createRequestContext, LINE_CONTEXT } from '../../src/context';
-import { createLineFormat } from '../../src/logFormat';
+import { createLineFormat, createTimestampClock } from '../../src/logFormat';
 import { MESSAGE } from '../../src/logLevels';
 import { createRedactor } from '../../src/redaction';
 
@@ -96,5 +96,37 @@ describe('createLineFormat', () => {
       expect(write({ level: 'warn' })).toEqual(expect.stringContaining('"level":"warn"'));
     });
     expect(stats.droppedBySampling).toBe(1);
+  });
+});
+
+describe('createTimestampClock', () => {
+  it('writes what toISOString writes, across milliseconds, seconds, days and years', () => {
+    const instants = [
+      Date.UTC(2026, 10, 22, 19, 7, 32, 0),
+      Date.UTC(2026, 10, 22, 19, 7, 32, 7),
+      Date.UTC(2026, 10, 22, 19, 7, 32, 999),
+      Date.UTC(2026, 10, 22, 19, 7, 33, 0),
+      Date.UTC(2026, 11, 31, 23, 59, 59, 999),
+      Date.UTC(2027, 0, 1, 0, 0, 0, 1),
+      Date.UTC(2027, 0, 1, 0, 0, 0, 1),
+      Date.UTC(1969, 11, 31, 23, 59, 59, 500),
+    ];
+    let index = 0;
+    const clock = createTimestampClock(() => instants[index] as number);
+    for (index = 0; index < instants.length; index += 1) {
+      expect(clock.now()).toBe(new Date(instants[index] as number).toISOString());
+    }
+  });
+});
+
+describe('request ids on a line', () => {
+  it('follow the context when its trace ids change between lines', () => {
+    const { write } = setup();
+    const request = createRequestContext('req-1');
+    request.traceId = 'a'.repeat(32);
+    request.spanId = 'b'.repeat(16);
+    expect(JSON.parse(write({ [LINE_CONTEXT]: request }) as string)).toMatchObject({ request_id: 'req-1', trace_id: 'a'.repeat(32), span_id: 'b'.repeat(16) });
+    request.spanId = 'c'.repeat(16);
+    expect(JSON.parse(write({ [LINE_CONTEXT]: request }) as string)).toMatchObject({ request_id: 'req-1', span_id: 'c'.repeat(16) });
   });
 });
