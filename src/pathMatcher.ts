@@ -6,9 +6,14 @@ export function pathMatcher(owner: string, prefixes: readonly string[]): (url: s
       throw new TypeError(`${owner}: excludePaths entries must start with '/', got ${JSON.stringify(prefix)}`);
     }
   }
+  const exact = [...prefixes];
+  const below = prefixes.map((prefix) => (prefix.endsWith('/') ? prefix : `${prefix}/`));
   return (url) => {
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
-    return prefixes.some((prefix) => path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`));
+    for (let i = 0; i < exact.length; i += 1) {
+      if (path === exact[i] || path.startsWith(below[i] as string)) return true;
+    }
+    return false;
   };
 }

@@ -63,13 +63,22 @@ export function createRequestTimeline(options: RequestTimelineOptions = {}): Req
 
   function record(requestId: string, line: string): void {
     const idBytes = Buffer.byteLength(requestId);
-    const length = HEADER_BYTES + idBytes + Buffer.byteLength(line);
-    if (length > ring.length || idBytes > 0xffff) return;
-    if (writeAt + length > ring.length) {
+    if (idBytes > 0xffff) return;
+    // UTF-8 needs at most 3 bytes per UTF-16 unit: room for that is made first, so the line
+    // is encoded once, straight into the ring (an exact length would take a pass of its own).
+    let room = HEADER_BYTES + idBytes + line.length * 3;
+    if (room > ring.length) {
+      room = HEADER_BYTES + idBytes + Buffer.byteLength(line);
+      if (room > ring.length) return;
+    }
+    if (writeAt + room > ring.length) {
       // Wrap: the records left at the end of the ring are the oldest; they go first.
       while (count > 0 && (offsets[head] as number) >= writeAt) dropOldest();
       writeAt = 0;
     }
+    const lineAt = writeAt + HEADER_BYTES + idBytes;
+    const length = HEADER_BYTES + idBytes + ring.write(line, lineAt, room - HEADER_BYTES - idBytes);
+    // Records the line was written over are dropped before anything reads the ring.
     while (count > 0) {
       const offset = offsets[head] as number;
       if (offset < writeAt || offset >= writeAt + length) break;
@@ -79,7 +88,6 @@ export function createRequestTimeline(options: RequestTimelineOptions = {}): Req
     ring.writeUInt32LE(length, writeAt);
     ring.writeUInt16LE(idBytes, writeAt + 4);
     ring.write(requestId, writeAt + HEADER_BYTES, idBytes);
-    ring.write(line, writeAt + HEADER_BYTES + idBytes, length - HEADER_BYTES - idBytes);
     const tail = (head + count) % slots;
     offsets[tail] = writeAt;
     lengths[tail] = length;

@@ -51,6 +51,15 @@ describe('createRequestTimeline', () => {
     expect(timeline.get('zé-1')?.lines).toEqual([expect.objectContaining({ message: 'déjà vu ✓' })]);
   });
 
+  it('keeps a line that fills most of the buffer', () => {
+    const timeline = createRequestTimeline({ maxBytes: 2048 });
+    const long = line('big', 0, 1500);
+    timeline.record('big', long);
+    expect(timeline.get('big')?.lines).toHaveLength(1);
+    timeline.record('after', line('after', 0, 10));
+    expect(timeline.get('after')?.lines).toHaveLength(1);
+  });
+
   it('refuses limits that are not positive integers', () => {
     expect(() => createRequestTimeline({ maxBytes: 0 })).toThrow(/maxBytes must be a positive integer, got 0/);
     expect(() => createRequestTimeline({ requests: 1.5 })).toThrow(/requests must be a positive integer/);
