@@ -1,5 +1,5 @@
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import { BatchSpanProcessor, NodeTracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-node';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import promBundle from 'express-prom-bundle';
 import pinoHttp from 'pino-http';
@@ -43,6 +43,8 @@ export function createBenchApp(variant: VariantName): BenchApp {
       return withSightline({ logSamplingRateInfo: 1, accessLog: false });
     case 'sightline-cls':
       return withSightline({ logSamplingRateInfo: 1, clsNamespace: 'bench' });
+    case 'opentelemetry':
+      return withOpenTelemetryAlone();
   }
 }
 
@@ -91,6 +93,24 @@ function withTracing(): BenchApp {
   return {
     ...withSightline({ logSamplingRateInfo: 1, tracingEnabled: true, tracing: { spanProcessor } }),
     spans: () => exporter.spans,
+  };
+}
+
+/**
+ * The peer of sightline's tracing: OpenTelemetry alone, with the same instrumentations (the server
+ * process ran `instrumentProcess()`), sampler, batch processor and counting exporter, and no sightline
+ * middleware: what tracing costs before sightline adds anything.
+ */
+function withOpenTelemetryAlone(): BenchApp {
+  const exporter = new CountingSpanExporter();
+  const provider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] });
+  provider.register();
+  return {
+    app: itemsApp([]),
+    logStats: () => undefined,
+    spans: () => exporter.spans,
+    metricRequests: () => Promise.resolve(undefined),
+    shutdown: () => provider.shutdown(),
   };
 }
 

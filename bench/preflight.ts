@@ -102,6 +102,7 @@ function expectedLines(variant: VariantName, requests: number): Range {
     case 'sightline-disabled':
     case 'sightline-ids':
     case 'sightline-nologs':
+    case 'opentelemetry':
       return { min: 0, max: 0 };
     case 'pino-http':
       return { min: requests, max: requests };
@@ -120,6 +121,7 @@ function expectedMetricRequests(variant: VariantName, requests: number): number 
   switch (variant) {
     case 'bare':
     case 'pino-http':
+    case 'opentelemetry':
       return undefined;
     case 'sightline-disabled':
     case 'sightline-ids':

@@ -72,6 +72,8 @@ export const PARTS: readonly Part[] = [
   { part: 'peer: pino-http', terms: [[1, 'pino-http'], [-1, 'bare']] },
   { part: 'peer: express-prom-bundle', terms: [[1, 'prom-bundle'], [-1, 'bare']] },
   { part: 'cls-hooked bridge', terms: [[1, 'sightline-cls'], [-1, 'sightline-rate1']] },
+  { part: 'peer: OpenTelemetry alone, every request sampled', terms: [[1, 'opentelemetry'], [-1, 'bare']] },
+  { part: 'sightline on top of OpenTelemetry (tracing on)', terms: [[1, 'sightline-tracing'], [-1, 'opentelemetry']] },
 ];
 
 /** `sightline-ids − bare`, with `wrap` around each variant name (backticks for Markdown); the first term is added. */

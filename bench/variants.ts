@@ -15,6 +15,7 @@ export const VARIANT_NAMES = [
   'pino-http',
   'prom-bundle',
   'sightline-cls',
+  'opentelemetry',
 ] as const;
 
 export type VariantName = (typeof VARIANT_NAMES)[number];
@@ -29,5 +30,5 @@ export function isVariantName(value: string): value is VariantName {
 
 /** Variants whose server process patches `http` and Express for OpenTelemetry before loading Express. */
 export function isTraced(variant: VariantName): boolean {
-  return variant === 'sightline-tracing';
+  return variant === 'sightline-tracing' || variant === 'opentelemetry';
 }
