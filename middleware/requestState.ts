@@ -13,8 +13,9 @@ const idPrototypes = new WeakSet<object>();
 export function requestContextOf(req: IncomingMessage): RequestContext {
   const existing = contexts.get(req);
   if (existing !== undefined) return existing;
+  // An id another library gave the request first (pino-http counts with numbers) is kept.
   const given = (req as WithId).id;
-  const context = createRequestContext(typeof given === 'string' ? given : newRequestId());
+  const context = createRequestContext(typeof given === 'string' || typeof given === 'number' ? String(given) : newRequestId());
   attachRequestContext(req, context);
   return context;
 }

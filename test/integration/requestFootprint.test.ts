@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import request from 'supertest';
-import { createObservability, requestIdOf } from '../../src/index';
+import { createObservability, requestContextOf, requestIdOf } from '../../src/index';
 import { captureLogs } from '../../src/testing';
 
 interface Footprint {
@@ -81,6 +81,19 @@ describe('request footprint', () => {
     expect(before.body).toEqual({ id: 'ours-1', sightline: 'ours-1' });
     const after = await request(app).get('/after').set('x-request-id', 'ours-2').expect(200);
     expect(after.body).toEqual({ id: 'theirs', sightline: 'ours-2' });
+  });
+
+  it('takes the id another library gave the request first, a number too', async () => {
+    const app = express();
+    app.use((req, _res, next) => {
+      (req as IncomingMessage & { id?: unknown }).id = 7;
+      next();
+    });
+    app.get('/', (req, res) => {
+      res.json({ context: requestContextOf(req).requestId, id: (req as IncomingMessage & { id?: unknown }).id });
+    });
+    const res = await request(app).get('/').expect(200);
+    expect(res.body).toEqual({ context: '7', id: '7' });
   });
 
   it('keeps two apps in one process apart, each with its own prototypes', async () => {
