@@ -4,6 +4,7 @@ import request from 'supertest';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { createObservability, type Observability, type ObservabilityOptions, type TelemetryEvent } from '../../src';
 import { assertTraceparent, captureLogs, metricValue, type LogCapture } from '../../src/testing';
+import { expectGone, isAlive } from '../support/processes';
 import {
   createSandboxPool,
   nodeCommand,
@@ -81,23 +82,6 @@ async function failure(promise: Promise<unknown>, type: SandboxErrorType): Promi
   expect(error).toBeInstanceOf(SandboxError);
   expect((error as SandboxError).type).toBe(type);
   return error as SandboxError;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw error;
-  }
-}
-
-/** A killed child lingers as a zombie until Node reaps it, a moment later. */
-async function expectGone(pid: number): Promise<void> {
-  const deadline = Date.now() + 2000;
-  while (isAlive(pid) && Date.now() < deadline) await delay(20);
-  expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
 }
 
 function delay(ms: number): Promise<void> {
