@@ -279,6 +279,13 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   });
   const dashboardSessions = createDashboardSessions();
   let shutdownPromise: Promise<void> | undefined;
+  // A request's lines reach its timeline when their batch is written: write it before reading.
+  const linesSoFar: Pick<RequestTimeline, 'get'> = {
+    get(requestId) {
+      flush();
+      return timeline?.get(requestId);
+    },
+  };
 
   function outgoingHeaders(): Record<string, string> {
     const current = context.get();
@@ -340,7 +347,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     metrics,
     context,
     logStats: () => ({ ...stats }),
-    timeline: { get: (requestId) => timeline?.get(requestId) },
+    timeline: linesSoFar,
     middleware,
     settings,
     events,
@@ -397,7 +404,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
           logger,
           redactor,
           recentEvents,
-          timeline,
+          timeline: timeline === undefined ? undefined : linesSoFar,
         }),
       );
       return router;

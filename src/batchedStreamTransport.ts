@@ -16,15 +16,16 @@ export interface BatchedStreamTransportOptions extends TransportStream.Transport
  * The wait is a timer rather than `setImmediate`: a pending immediate keeps the event loop
  * from blocking in poll, so under load it turns more often with fewer sockets each.
  * `error` and `fatal` lines go out at once (with whatever is buffered before them, in
- * order), and anything still buffered is written if the process exits.
+ * order), and anything still buffered is written if the process exits. A message that is
+ * not yet text (see logFormat's `transformLater`) becomes text when its batch is written.
  */
 export class BatchedStreamTransport extends TransportStream {
   private readonly stream: NodeJS.WritableStream;
   private readonly maxBufferedLines: number;
   private readonly flushDelayMs: number;
   private readonly onError: (error: unknown) => void;
-  private pending = '';
-  private pendingLines = 0;
+  /** Each line's message: its text, or an object that makes the text when the batch is written. */
+  private pending: unknown[] = [];
   private scheduled = false;
   private readonly flushSoon = (): void => {
     this.scheduled = false;
@@ -48,9 +49,8 @@ export class BatchedStreamTransport extends TransportStream {
   }
 
   override log(info: Record<string | symbol, unknown>, next: () => void): void {
-    this.pending += `${String(info[MESSAGE])}\n`;
-    this.pendingLines += 1;
-    if (isUrgentLevel(String(info[LEVEL])) || this.pendingLines >= this.maxBufferedLines) {
+    this.pending.push(info[MESSAGE]);
+    if (isUrgentLevel(String(info[LEVEL])) || this.pending.length >= this.maxBufferedLines) {
       this.flush();
     } else if (!this.scheduled) {
       this.scheduled = true;
@@ -64,10 +64,11 @@ export class BatchedStreamTransport extends TransportStream {
   /** Writes everything buffered now. Safe to call at any time, including from an exit handler. */
   flush(): void {
     flushBeforeExit.delete(this);
-    if (this.pendingLines === 0) return;
-    const chunk = this.pending;
-    this.pending = '';
-    this.pendingLines = 0;
+    if (this.pending.length === 0) return;
+    const lines = this.pending;
+    this.pending = [];
+    let chunk = '';
+    for (const line of lines) chunk += `${String(line)}\n`;
     try {
       this.stream.write(chunk);
     } catch (error) {

@@ -1,6 +1,7 @@
 import type winston from 'winston';
 import type TransportStream from 'winston-transport';
 import { BatchedStreamTransport } from './batchedStreamTransport';
+import type { LineFormat } from './logFormat';
 import { LEVEL } from './logLevels';
 
 type Info = Record<string | symbol, unknown> & { level: string; message: unknown };
@@ -45,7 +46,11 @@ export function writeAroundStreams(logger: winston.Logger): void {
   function writeDirectly(info: Info, transports: readonly TransportStream[]): void {
     if (logger.silent) return;
     if (info[LEVEL] === undefined) info[LEVEL] = info.level;
-    const formatted = logger.format.transform(info, (logger.format as { options?: object }).options) as Info | false;
+    const format = logger.format as Partial<LineFormat> & winston.Logform.Format;
+    // The transports are all batched: a line of ours can wait for its batch to be made.
+    const formatted = (typeof format.transformLater === 'function' ? format.transformLater(info) : format.transform(info, format.options)) as
+      | Info
+      | false;
     if (!formatted) return;
     const level = formatted[LEVEL] as string;
     for (const transport of transports) {

@@ -22,20 +22,33 @@ export interface LineFormatOptions {
 
 type Info = Record<string | symbol, unknown> & { level: string; message: unknown };
 
+/** The line format: winston's `transform`, plus `transformLater` for lines that can wait for their batch. */
+export interface LineFormat {
+  /** winston's format API: `info[MESSAGE]` becomes the line's JSON; false drops the line (sampling). */
+  transform(info: Info): Info | false;
+  /**
+   * As `transform`, except that a line whose fields are all primitive values gets a message
+   * that makes its JSON when first turned into a string (by the transport, when it writes its
+   * batch). Everything the line depends on is read now: its time, its request and that
+   * request's ids and fields.
+   */
+  transformLater(info: Info): Info | false;
+  readonly options: object;
+}
+
 /**
  * winston format that turns an info object into the final JSON line, once: context
  * fields injected, everything redacted, sampling applied. It never throws: a line that
  * cannot be formatted is written in a reduced form and counted.
  */
-export function createLineFormat({ identity, context, redactor, stats, onRequestLine }: LineFormatOptions) {
+export function createLineFormat({ identity, context, redactor, stats, onRequestLine }: LineFormatOptions): LineFormat {
   const { service, version, env, defaultTarget } = identity;
   const identityMembers = `,"service":${JSON.stringify(service)},"version":${JSON.stringify(version)},"env":${JSON.stringify(env)}`;
   const clock = createTimestampClock();
   // A request writes several lines with the same ids: their JSON is made once.
   const idMembers = new WeakMap<RequestContext, IdMembers>();
 
-  function idMembersOf(request: RequestContext): string {
-    const { requestId, traceId, spanId } = request;
+  function idMembersOf(request: RequestContext, requestId: string | undefined, traceId: string | undefined, spanId: string | undefined): string {
     const known = idMembers.get(request);
     if (known !== undefined && known.requestId === requestId && known.traceId === traceId && known.spanId === spanId) return known.text;
     const text = idMember('request_id', requestId) + idMember('trace_id', traceId) + idMember('span_id', spanId);
@@ -43,13 +56,19 @@ export function createLineFormat({ identity, context, redactor, stats, onRequest
     return text;
   }
 
-  function transform(info: Info): Info | false {
+  /** The request a line belongs to, or false when sampling drops the line. */
+  function requestOf(info: Info): RequestContext | undefined | false {
     const request = (info[LINE_CONTEXT] as RequestContext | undefined) ?? context.get();
     if (request !== undefined && !request.sampled && isSampledLevel(info.level)) {
       stats.droppedBySampling += 1;
       return false;
     }
-    const timestamp = clock.now();
+    return request;
+  }
+
+  function render(line: LineParts): string {
+    const { info, request } = line;
+    const timestamp = clock.at(line.time);
     try {
       // Written as text rather than built as an object and stringified: one pass, no copies.
       // The members above a line's own fields come first and are never overwritten by them.
@@ -61,8 +80,8 @@ export function createLineFormat({ identity, context, redactor, stats, onRequest
       const reserved = request === undefined ? LINE_MEMBERS : REQUEST_LINE_MEMBERS;
       if (request !== undefined) {
         // A context pinned to an event may lack ids: those members are left out.
-        text += idMembersOf(request);
-        const { fields } = request;
+        text += idMembersOf(request, line.requestId, line.traceId, line.spanId);
+        const { fields } = line;
         // A line's own field of the same name wins over the request's.
         for (const key in fields) {
           if (!reserved.has(key) && info[key] === undefined) text += member(fields[key], key);
@@ -72,11 +91,11 @@ export function createLineFormat({ identity, context, redactor, stats, onRequest
         if (!reserved.has(key)) text += member(info[key], key);
       }
       text += '}';
-      info[MESSAGE] = text;
-      if (typeof request?.requestId === 'string' && onRequestLine !== undefined) onRequestLine(request.requestId, text);
+      if (typeof line.requestId === 'string' && onRequestLine !== undefined) onRequestLine(line.requestId, text);
+      return text;
     } catch (error) {
       stats.formatErrors += 1;
-      info[MESSAGE] = JSON.stringify({
+      return JSON.stringify({
         timestamp,
         level: info.level,
         message: 'log line could not be formatted',
@@ -84,9 +103,39 @@ export function createLineFormat({ identity, context, redactor, stats, onRequest
         version,
         env,
         target: 'sightline',
-        request_id: request?.requestId,
+        request_id: line.requestId,
         format_error: error instanceof Error ? error.message : String(error),
       });
+    }
+  }
+
+  function partsOf(info: Info, request: RequestContext | undefined, fields: Record<string, unknown> | undefined): LineParts {
+    return {
+      info,
+      request,
+      time: Date.now(),
+      requestId: request?.requestId,
+      traceId: request?.traceId,
+      spanId: request?.spanId,
+      fields,
+    };
+  }
+
+  function transform(info: Info): Info | false {
+    const request = requestOf(info);
+    if (request === false) return false;
+    info[MESSAGE] = render(partsOf(info, request, request?.fields));
+    return info;
+  }
+
+  function transformLater(info: Info): Info | false {
+    const request = requestOf(info);
+    if (request === false) return false;
+    const fields = request === undefined ? undefined : primitiveCopy(request.fields);
+    if (fields === null || !hasOnlyPrimitiveValues(info)) {
+      info[MESSAGE] = render(partsOf(info, request, request?.fields));
+    } else {
+      info[MESSAGE] = new LaterLine(partsOf(info, request, fields), render);
     }
     return info;
   }
@@ -97,7 +146,63 @@ export function createLineFormat({ identity, context, redactor, stats, onRequest
     return text === undefined ? '' : `,${text}`;
   }
 
-  return { transform, options: {} };
+  return { transform, transformLater, options: {} };
+}
+
+/** What a line's JSON is made of, read when it was logged. */
+interface LineParts {
+  readonly info: Info;
+  readonly request: RequestContext | undefined;
+  /** Milliseconds since the epoch. */
+  readonly time: number;
+  readonly requestId: string | undefined;
+  readonly traceId: string | undefined;
+  readonly spanId: string | undefined;
+  readonly fields: Readonly<Record<string, unknown>> | undefined;
+}
+
+/**
+ * A line's message until its batch is written: the JSON is made on the first `toString()`.
+ * Lines made back to back cost a fraction of the same lines made one at a time between
+ * requests, whose code and data have gone cold in the CPU caches by the next line.
+ */
+class LaterLine {
+  private text: string | undefined;
+
+  constructor(
+    private readonly parts: LineParts,
+    private readonly render: (parts: LineParts) => string,
+  ) {}
+
+  toString(): string {
+    if (this.text === undefined) this.text = this.render(this.parts);
+    return this.text;
+  }
+}
+
+const EMPTY_FIELDS: Readonly<Record<string, unknown>> = Object.freeze({});
+
+/** A copy of the request's fields (none: a shared empty object), or null when one of them is an object that may yet change. */
+function primitiveCopy(fields: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> | null {
+  let copy: Record<string, unknown> | undefined;
+  for (const key in fields) {
+    const value = fields[key];
+    if (!isPrimitive(value)) return null;
+    copy ??= {};
+    copy[key] = value;
+  }
+  return copy ?? EMPTY_FIELDS;
+}
+
+function hasOnlyPrimitiveValues(info: Info): boolean {
+  for (const key in info) {
+    if (!isPrimitive(info[key])) return false;
+  }
+  return true;
+}
+
+function isPrimitive(value: unknown): boolean {
+  return value === null || (typeof value !== 'object' && typeof value !== 'function');
 }
 
 interface IdMembers {
@@ -118,21 +223,19 @@ const REQUEST_LINE_MEMBERS: ReadonlySet<string> = new Set([...LINE_MEMBERS, 'req
  * `new Date().toISOString()` without making one per line: the text up to the seconds is
  * made once per second, the milliseconds come from a table.
  */
-export function createTimestampClock(now: () => number = Date.now): { now(): string } {
+export function createTimestampClock(now: () => number = Date.now): { now(): string; at(ms: number): string } {
   let second = Number.NaN;
   let prefix = '';
-  return {
-    now() {
-      const ms = now();
-      const currentSecond = Math.floor(ms / 1000);
-      if (currentSecond !== second) {
-        second = currentSecond;
-        // `2026-11-22T19:07:32.` (years past 9999 are not a concern of a log line)
-        prefix = new Date(currentSecond * 1000).toISOString().slice(0, 20);
-      }
-      return `${prefix}${MILLISECONDS[ms - currentSecond * 1000] as string}Z`;
-    },
-  };
+  function at(ms: number): string {
+    const currentSecond = Math.floor(ms / 1000);
+    if (currentSecond !== second) {
+      second = currentSecond;
+      // `2026-11-22T19:07:32.` (years past 9999 are not a concern of a log line)
+      prefix = new Date(currentSecond * 1000).toISOString().slice(0, 20);
+    }
+    return `${prefix}${MILLISECONDS[ms - currentSecond * 1000] as string}Z`;
+  }
+  return { now: () => at(now()), at };
 }
 
 const MILLISECONDS: readonly string[] = Array.from({ length: 1000 }, (_, ms) => String(ms).padStart(3, '0'));

@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import express from 'express';
 import request from 'supertest';
 import { createObservability, type Observability, type ObservabilityOptions } from '../../src/index';
@@ -164,6 +165,15 @@ describe('GET /ops/requests/:request_id', () => {
     for (const line of res.body.lines) expect(line.request_id).toBe('timeline-1');
     expect(res.body.lines[2].elapsed_ms).toBeGreaterThanOrEqual(25);
     expect(res.body.lines_dropped).toBe(0);
+  });
+
+  it('includes lines still waiting for their batch to be written', async () => {
+    const destination = new PassThrough();
+    destination.resume();
+    const { app } = opsApp({ logger: { destination } });
+    await request(app).get('/v1/ping').set('x-request-id', 'batched-1').expect(200);
+    const res = await request(app).get('/ops/requests/batched-1').set('authorization', AUTH);
+    expect(res.body.lines.map((line: { message: string }) => line.message)).toEqual(['request started', 'request completed']);
   });
 
   it('keeps only the latest requests and a bounded number of lines per request', async () => {

@@ -35,6 +35,20 @@ describe('BatchedStreamTransport', () => {
     expect(writes).toEqual(['a\nb\nc\n']);
   });
 
+  it('turns a message that is not yet text into text when its batch is written, in order', () => {
+    const { stream, writes } = recordingStream();
+    const transport = new BatchedStreamTransport({ stream });
+    const made: string[] = [];
+    const later = { toString: () => (made.push('b'), 'b') };
+    transport.log(info('info', 'a'), () => undefined);
+    transport.log({ level: 'info', [LEVEL]: 'info', [MESSAGE]: later }, () => undefined);
+    transport.log(info('info', 'c'), () => undefined);
+    expect(made).toEqual([]);
+    transport.flush();
+    expect(made).toEqual(['b']);
+    expect(writes).toEqual(['a\nb\nc\n']);
+  });
+
   it('writes error and fatal lines at once, after what was buffered before them', () => {
     const { stream, writes } = recordingStream();
     const transport = new BatchedStreamTransport({ stream });

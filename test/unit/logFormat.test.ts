@@ -19,7 +19,7 @@ function setup() {
     const out = format.transform(info as never);
     return out === false ? false : (out[MESSAGE] as string);
   };
-  return { context, stats, recorded, write };
+  return { context, stats, recorded, write, format };
 }
 
 describe('createLineFormat', () => {
@@ -128,5 +128,67 @@ describe('request ids on a line', () => {
     expect(JSON.parse(write({ [LINE_CONTEXT]: request }) as string)).toMatchObject({ request_id: 'req-1', trace_id: 'a'.repeat(32), span_id: 'b'.repeat(16) });
     request.spanId = 'c'.repeat(16);
     expect(JSON.parse(write({ [LINE_CONTEXT]: request }) as string)).toMatchObject({ request_id: 'req-1', span_id: 'c'.repeat(16) });
+  });
+});
+
+describe('lines made when their batch is written (transformLater)', () => {
+  function later(format: ReturnType<typeof setup>['format'], fields: Record<string | symbol, unknown>): unknown {
+    const out = format.transformLater(Object.assign({ level: 'info', message: 'm' }, fields) as never);
+    return out === false ? false : out[MESSAGE];
+  }
+
+  it('writes what transform writes, from the time, ids and request fields of the moment it was logged', () => {
+    const { context, format, recorded, write } = setup();
+    const request = createRequestContext('req-1');
+    request.traceId = 'a'.repeat(32);
+    request.spanId = 'b'.repeat(16);
+    const before = Date.now();
+    const message = context.run(request, () => {
+      context.set('tenant', 't-1');
+      const pending = later(format, { status: 200 });
+      context.set('tenant', 'changed later');
+      context.set('added', 'later');
+      return pending;
+    });
+    request.spanId = 'c'.repeat(16);
+    expect(typeof message).toBe('object');
+    expect(recorded).toEqual([]);
+
+    const text = String(message);
+    const line = JSON.parse(text) as Record<string, unknown>;
+    expect(line).toMatchObject({ request_id: 'req-1', trace_id: 'a'.repeat(32), span_id: 'b'.repeat(16), tenant: 't-1', status: 200 });
+    expect(line).not.toHaveProperty('added');
+    expect(Date.parse(line.timestamp as string)).toBeGreaterThanOrEqual(before - 1);
+    expect(Date.parse(line.timestamp as string)).toBeLessThanOrEqual(Date.now());
+    // Made once: the timeline sees the line once, however often it is read.
+    expect(String(message)).toBe(text);
+    expect(recorded).toEqual([['req-1', text]]);
+
+    request.spanId = 'b'.repeat(16);
+    const now = JSON.parse(context.run(request, () => write({ status: 200 })) as string) as Record<string, unknown>;
+    expect({ ...line, timestamp: undefined }).toEqual({ ...now, timestamp: undefined, tenant: 't-1', added: undefined });
+  });
+
+  it('makes a line with an object among its fields or its request fields at once: the object may change', () => {
+    const { context, format } = setup();
+    const nested = { a: 1 };
+    expect(typeof later(format, { nested })).toBe('string');
+    expect(typeof later(format, { error: new Error('boom') })).toBe('string');
+    const request = createRequestContext('req-2');
+    context.run(request, () => {
+      context.set('user', { id: 'u-1' });
+      expect(typeof later(format, { status: 200 })).toBe('string');
+    });
+  });
+
+  it('still drops the info lines of an unsampled request at once', () => {
+    const { context, format, stats } = setup();
+    const request = createRequestContext('req-3');
+    request.sampled = false;
+    context.run(request, () => {
+      expect(later(format, {})).toBe(false);
+      expect(typeof later(format, { level: 'warn' })).toBe('object');
+    });
+    expect(stats.droppedBySampling).toBe(1);
   });
 });
