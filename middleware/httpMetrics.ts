@@ -7,6 +7,7 @@ import type { RequestContext } from '../src/context';
 import { METRIC_CATALOGUE } from '../src/metricCatalogue';
 import type { SightlineMetrics } from '../src/metrics';
 import { countBytes } from './byteCounter';
+import { httpMetricBatch } from './httpMetricBatch';
 import { pathMatcher } from '../src/pathMatcher';
 import { requestContextOf } from './requestState';
 import { whenResponseEnds } from './responseEnd';
@@ -35,9 +36,12 @@ export function httpMetricsStep(options: HttpMetricsOptions): HttpMetricsStep {
   const { metrics } = options;
   const isExcluded = pathMatcher('httpMetrics', options.excludePaths ?? DEFAULT_METRICS_EXCLUDED_PATHS);
   const latency = latencyHistogramOf(metrics);
-  const requests = metrics.catalogued('httpRequests');
   const inFlight = metrics.catalogued('httpRequestsInFlight');
-  const responseSize = metrics.catalogued('httpResponseSize');
+  const batch = httpMetricBatch({
+    requests: metrics.catalogued('httpRequests'),
+    latency,
+    responseSize: metrics.catalogued('httpResponseSize'),
+  });
 
   return function measureRequest(req, res, context) {
     if (isExcluded(req.url ?? '/')) return;
@@ -47,10 +51,8 @@ export function httpMetricsStep(options: HttpMetricsOptions): HttpMetricsStep {
     whenResponseEnds(res, () => {
       inFlight.dec();
       const labels = { status_code: res.statusCode, method: req.method ?? 'GET', route: routeTemplateOf(context) };
-      requests.inc(labels);
-      if (isStream(res, context)) return;
-      latency.observe(labels, (performance.now() - context.startedAt) / 1000);
-      responseSize.observe(labels, counts.bytesOut);
+      const seconds = isStream(res, context) ? undefined : (performance.now() - context.startedAt) / 1000;
+      batch.record(labels, seconds, counts.bytesOut);
     });
   };
 }
