@@ -45,10 +45,14 @@ export function httpMetricBatch(metrics: HttpMetricSet): HttpMetricBatch {
     for (let index = 0; index < finished.length; index += 3) {
       const labels = finished[index] as HttpLabels;
       const seconds = finished[index + 1] as number;
-      requests.inc(labels);
-      if (Number.isNaN(seconds)) continue;
-      latency.observe(labels, seconds);
-      responseSize.observe(labels, finished[index + 2] as number);
+      try {
+        requests.inc(labels);
+        if (Number.isNaN(seconds)) continue;
+        latency.observe(labels, seconds);
+        responseSize.observe(labels, finished[index + 2] as number);
+      } catch {
+        // Runs from a timer or a scrape: one bad observation must not take either down.
+      }
     }
   }
 

@@ -68,7 +68,14 @@ export class BatchedStreamTransport extends TransportStream {
     const lines = this.pending;
     this.pending = [];
     let chunk = '';
-    for (const line of lines) chunk += `${String(line)}\n`;
+    for (const line of lines) {
+      try {
+        chunk += `${String(line)}\n`;
+      } catch (error) {
+        // A message that cannot become text is one lost line, not a lost batch.
+        this.onError(error);
+      }
+    }
     try {
       this.stream.write(chunk);
     } catch (error) {

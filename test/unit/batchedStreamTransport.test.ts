@@ -117,3 +117,22 @@ describe('BatchedStreamTransport', () => {
     );
   });
 });
+
+describe('BatchedStreamTransport with a message that cannot become text', () => {
+  it('writes the rest of the batch and reports the failure', () => {
+    const { stream, writes } = recordingStream();
+    const errors: unknown[] = [];
+    const transport = new BatchedStreamTransport({ stream, onError: (error) => errors.push(error) });
+    const broken = {
+      toString: () => {
+        throw new Error('no text');
+      },
+    };
+    transport.log(info('info', 'a'), () => undefined);
+    transport.log({ level: 'info', [LEVEL]: 'info', [MESSAGE]: broken }, () => undefined);
+    transport.log(info('info', 'c'), () => undefined);
+    expect(() => transport.flush()).not.toThrow();
+    expect(writes).toEqual(['a\nc\n']);
+    expect(errors).toEqual([new Error('no text')]);
+  });
+});
