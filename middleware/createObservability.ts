@@ -282,8 +282,9 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   // A request's lines reach its timeline when their batch is written: write it before reading.
   const linesSoFar: Pick<RequestTimeline, 'get'> = {
     get(requestId) {
+      if (timeline === undefined) return undefined;
       flush();
-      return timeline?.get(requestId);
+      return timeline.get(requestId);
     },
   };
 

@@ -131,12 +131,10 @@ export function createLineFormat({ identity, context, redactor, stats, onRequest
   function transformLater(info: Info): Info | false {
     const request = requestOf(info);
     if (request === false) return false;
-    const fields = request === undefined ? undefined : primitiveCopy(request.fields);
-    if (fields === null || !hasOnlyPrimitiveValues(info)) {
-      info[MESSAGE] = render(partsOf(info, request, request?.fields));
-    } else {
-      info[MESSAGE] = new LaterLine(partsOf(info, request, fields), render);
-    }
+    // The line's own fields first: a line that is made now needs no copy of the request's.
+    const fields = hasOnlyPrimitiveValues(info) ? (request === undefined ? undefined : primitiveCopy(request.fields)) : null;
+    info[MESSAGE] =
+      fields === null ? render(partsOf(info, request, request?.fields)) : new LaterLine(partsOf(info, request, fields), render);
     return info;
   }
 
