@@ -1,5 +1,7 @@
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { BatchSpanProcessor, NodeTracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, ExportResultCode, W3CBaggagePropagator, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
+import { BatchSpanProcessor, TracerProvider, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import promBundle from 'express-prom-bundle';
 import pinoHttp from 'pino-http';
@@ -89,7 +91,7 @@ function routeTemplate(req: Request): string {
  */
 function withTracing(): BenchApp {
   const exporter = new CountingSpanExporter();
-  const spanProcessor = new BatchSpanProcessor(exporter);
+  const spanProcessor = new BatchSpanProcessor({ exporter });
   return {
     ...withSightline({ logSamplingRateInfo: 1, tracingEnabled: true, tracing: { spanProcessor } }),
     spans: () => exporter.spans,
@@ -103,8 +105,11 @@ function withTracing(): BenchApp {
  */
 function withOpenTelemetryAlone(): BenchApp {
   const exporter = new CountingSpanExporter();
-  const provider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] });
-  provider.register();
+  // Registered as OpenTelemetry JS 3's migration guide shows, as sightline does when it owns tracing.
+  const provider = new TracerProvider({ spanProcessors: [new BatchSpanProcessor({ exporter })] });
+  trace.setGlobalTracerProvider(provider);
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
   return {
     app: itemsApp([]),
     logStats: () => undefined,

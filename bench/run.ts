@@ -70,7 +70,7 @@ function packageVersions(root: string): Record<string, string> {
     'winston',
     'express-prom-bundle',
     'prom-client',
-    '@opentelemetry/sdk-trace-node',
+    '@opentelemetry/sdk-trace',
     '@opentelemetry/instrumentation-http',
     '@opentelemetry/instrumentation-express',
     'pino-http',

@@ -1,9 +1,9 @@
 import { trace, type Tracer } from '@opentelemetry/api';
-import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { ConfigError, SightlineConfig } from '../src/config';
-import { instrumentProcess, processInstrumentation } from '../src/instrumentation';
+import { instrumentProcess, processInstrumentation, type ProcessInstrumentation } from '../src/instrumentation';
 import type { SightlineLogger } from '../src/logger';
-import { startTracing, type TracingRuntime } from '../src/tracing';
+import { foreignTracerProviderRegistered, startTracing, tracingRuntime, type TracingRuntime } from '../src/tracing';
 import { loadTracingConfig } from '../src/tracingConfig';
 
 export interface ObservabilityTracingOptions {
@@ -33,13 +33,12 @@ export function setUpTracing(
     return { tracer: trace.getTracer(config.service, config.version), runtime: undefined, errors: [] };
   }
   const { config: tracingConfig, errors } = loadTracingConfig(environment);
-  const instrumentation = processInstrumentation() ?? instrumentProcess();
-  if (instrumentation.expressLoadedFirst && !instrumentation.warned) {
-    instrumentation.warned = true;
-    logger.warn('express was loaded before tracing started: its spans and http.route may be missing', {
-      target: 'sightline',
-      fix: 'start the process with `node -r sightline/register app.js`',
-    });
+  if (tracingRuntime() === undefined && foreignTracerProviderRegistered()) {
+    // The service owns tracing: its provider, exporter and instrumentations. sightline adds none.
+    processInstrumentation()?.yieldToService();
+    logger.info('tracing joins the tracer provider the service registered', { target: 'sightline' });
+  } else {
+    warnIfExpressLoadedFirst(processInstrumentation() ?? instrumentProcess(), logger);
   }
   const runtime = startTracing({
     identity: { service: config.service, version: config.version, env: config.env },
@@ -49,4 +48,14 @@ export function setUpTracing(
     spanProcessor: options.spanProcessor,
   });
   return { tracer: runtime.tracer(config.service, config.version), runtime, errors };
+}
+
+function warnIfExpressLoadedFirst(instrumentation: ProcessInstrumentation, logger: SightlineLogger): void {
+  if (instrumentation.expressLoadedFirst && !instrumentation.warned) {
+    instrumentation.warned = true;
+    logger.warn('express was loaded before tracing started: its spans and http.route may be missing', {
+      target: 'sightline',
+      fix: 'start the process with `node -r sightline/register app.js`',
+    });
+  }
 }

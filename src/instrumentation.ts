@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { context, INVALID_SPAN_CONTEXT, propagation, trace, type Span } from '@opentelemetry/api';
+import { getRPCMetadata, RPCType } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -22,6 +23,14 @@ export interface ProcessInstrumentation {
   readonly expressLoadedFirst: boolean;
   /** Whether the warning about it has been written (once per process). */
   warned: boolean;
+  /**
+   * Stops what sightline patched that the service's own instrumentations would duplicate,
+   * when the service registered its OpenTelemetry after `sightline/register` ran. Its http
+   * and Express patches need nothing: an instrumentation patching the same function later
+   * replaces them (OpenTelemetry's `_wrap` unwraps first); `fetch` is traced through
+   * diagnostics channels, where two subscribers would make two spans.
+   */
+  yieldToService(): void;
 }
 
 type InstrumentedGlobal = typeof globalThis & { [kProcessInstrumentation]?: ProcessInstrumentation };
@@ -35,7 +44,18 @@ export function instrumentProcess(): ProcessInstrumentation {
   const holder = globalThis as InstrumentedGlobal;
   const existing = holder[kProcessInstrumentation];
   if (existing !== undefined) return existing;
-  const state: ProcessInstrumentation = { expressLoadedFirst: isExpressLoaded(), warned: false };
+  const undici = new UndiciInstrumentation({
+    // A trace handed in explicitly outside any span (a job continuing `TRACEPARENT`) goes out as it is.
+    ignoreRequestHook: (request) => hasTraceHeader(request) && !hasActiveSpan(),
+    requestHook(span, request) {
+      if (willInjectTraceparent(span)) removeTraceHeaders(request);
+    },
+  });
+  const state: ProcessInstrumentation = {
+    expressLoadedFirst: isExpressLoaded(),
+    warned: false,
+    yieldToService: () => undici.disable(),
+  };
   holder[kProcessInstrumentation] = state;
   registerInstrumentations({
     instrumentations: [
@@ -49,13 +69,7 @@ export function instrumentProcess(): ProcessInstrumentation {
       // router layer passed on the way (sightline's own, body parsers, each mounted router)
       // would triple the spans per request and bury the ones that matter.
       new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] }),
-      new UndiciInstrumentation({
-        // A trace handed in explicitly outside any span (a job continuing `TRACEPARENT`) goes out as it is.
-        ignoreRequestHook: (request) => hasTraceHeader(request) && !hasActiveSpan(),
-        requestHook(span, request) {
-          if (willInjectTraceparent(span)) removeTraceHeaders(request);
-        },
-      }),
+      undici,
     ],
   });
   // A require after patching is what applies it to a module loaded before.
@@ -68,9 +82,16 @@ export function processInstrumentation(): ProcessInstrumentation | undefined {
   return (globalThis as InstrumentedGlobal)[kProcessInstrumentation];
 }
 
-/** The server span instrumentation-http started for this request, if it did. */
+/**
+ * The server span an http instrumentation started for this request: sightline's own (its
+ * request hook left it on the request), or any other's, read from the RPC metadata that
+ * instrumentation-http puts in the request's context (a service's own SDK).
+ */
 export function serverSpanOf(req: IncomingMessage): Span | undefined {
-  return (req as IncomingMessage & { [kServerSpan]?: Span })[kServerSpan];
+  const own = (req as IncomingMessage & { [kServerSpan]?: Span })[kServerSpan];
+  if (own !== undefined) return own;
+  const metadata = getRPCMetadata(context.active());
+  return metadata?.type === RPCType.HTTP ? metadata.span : undefined;
 }
 
 const matchesUntraced = pathMatcher('tracing', UNTRACED_PATHS);

@@ -1,16 +1,18 @@
-import { trace, type Tracer } from '@opentelemetry/api';
+import { context, propagation, trace, type ProxyTracerProvider, type Tracer, type TracerProvider as ApiTracerProvider } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
   BatchSpanProcessor,
-  NodeTracerProvider,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
+  TracerProvider,
   type Sampler,
   type SpanExporter,
   type SpanProcessor,
-} from '@opentelemetry/sdk-trace-node';
+} from '@opentelemetry/sdk-trace';
 import type { TracingConfig } from './tracingConfig';
 
 export interface TracingIdentity {
@@ -30,10 +32,19 @@ export interface TracingOptions {
   readonly spanProcessor?: SpanProcessor;
 }
 
+/**
+ * `owned`: sightline registered the tracer provider, context manager and propagator.
+ * `joined`: the service registered a tracer provider first; sightline's spans and ids come
+ * from it, and its exporter is the service's.
+ */
+export type TracingMode = 'owned' | 'joined';
+
 export interface TracingRuntime {
-  readonly provider: NodeTracerProvider;
+  readonly mode: TracingMode;
+  /** sightline's own provider; undefined when it joined the service's. */
+  readonly provider: TracerProvider | undefined;
   tracer(name: string, version?: string): Tracer;
-  /** Exports every finished span now. */
+  /** Exports every finished span now (the service's provider too, when it has `forceFlush`). */
   forceFlush(): Promise<void>;
 }
 
@@ -44,20 +55,45 @@ const kRuntime = Symbol.for('sightline.tracingRuntime');
 type RuntimeGlobal = typeof globalThis & { [kRuntime]?: TracingRuntime };
 
 /**
- * Starts the process's tracer provider (batch processor, OTLP over HTTP, sampler and resource
- * from the standard variables) and registers it as OpenTelemetry's global, or returns the
- * one already started: a second instance in the same process shares it rather than collide.
+ * Whether a tracer provider other than sightline's is registered with OpenTelemetry's API:
+ * the service's own SDK, or a preload such as auto-instrumentations' `register`. Read
+ * through the API's proxy, so it holds whichever copy (CommonJS or ES module) registered it.
+ */
+export function foreignTracerProviderRegistered(): boolean {
+  if ((globalThis as RuntimeGlobal)[kRuntime] !== undefined) return false;
+  const provider = trace.getTracerProvider() as Partial<ProxyTracerProvider>;
+  if (typeof provider.getDelegateTracer !== 'function') return true;
+  return provider.getDelegateTracer('sightline') !== undefined;
+}
+
+/**
+ * Starts tracing for the process, once. With no tracer provider registered, sightline owns
+ * tracing: it registers its provider (batch processor, OTLP over HTTP, sampler and resource
+ * from the standard variables), an AsyncLocalStorage context manager and the W3C trace
+ * context and baggage propagators. With the service's provider already registered, it joins
+ * it and registers nothing. A second call in the same process returns the same runtime.
  */
 export function startTracing(options: TracingOptions): TracingRuntime {
   const holder = globalThis as RuntimeGlobal;
   const existing = holder[kRuntime];
   if (existing !== undefined) return existing;
+  const runtime = foreignTracerProviderRegistered() ? joinedRuntime() : ownedRuntime(options);
+  holder[kRuntime] = runtime;
+  return runtime;
+}
+
+export function tracingRuntime(): TracingRuntime | undefined {
+  return (globalThis as RuntimeGlobal)[kRuntime];
+}
+
+function ownedRuntime(options: TracingOptions): TracingRuntime {
   const fromEnvironment = parseResourceAttributes(options.resourceAttributes);
   // OTEL_SERVICE_NAME (or the name given in code) wins; the SDK's placeholder does not.
   const service =
     options.identity.service === UNNAMED_SERVICE ? (fromEnvironment['service.name'] ?? UNNAMED_SERVICE) : options.identity.service;
-  const processor = options.spanProcessor ?? new BatchSpanProcessor(options.exporter ?? otlpExporter(options.config));
-  const provider = new NodeTracerProvider({
+  const processor =
+    options.spanProcessor ?? new BatchSpanProcessor({ ...options.config.batch, exporter: options.exporter ?? otlpExporter(options.config) });
+  const provider = new TracerProvider({
     resource: resourceFromAttributes({
       ...fromEnvironment,
       'service.name': service,
@@ -67,18 +103,31 @@ export function startTracing(options: TracingOptions): TracingRuntime {
     sampler: samplerOf(options.config),
     spanProcessors: [processor],
   });
-  provider.register();
-  const runtime: TracingRuntime = {
+  trace.setGlobalTracerProvider(provider);
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
+  return {
+    mode: 'owned',
     provider,
     tracer: (name, version) => trace.getTracer(name, version),
     forceFlush: () => provider.forceFlush(),
   };
-  holder[kRuntime] = runtime;
-  return runtime;
 }
 
-export function tracingRuntime(): TracingRuntime | undefined {
-  return (globalThis as RuntimeGlobal)[kRuntime];
+function joinedRuntime(): TracingRuntime {
+  const registered = trace.getTracerProvider() as Partial<ProxyTracerProvider>;
+  const delegate: ApiTracerProvider & { forceFlush?: () => Promise<void> } =
+    typeof registered.getDelegate === 'function' ? registered.getDelegate() : (registered as ApiTracerProvider);
+  return {
+    mode: 'joined',
+    provider: undefined,
+    tracer: (name, version) => trace.getTracer(name, version),
+    forceFlush: async () => {
+      if (typeof delegate.forceFlush === 'function') await delegate.forceFlush();
+    },
+  };
 }
 
 function otlpExporter(config: TracingConfig): SpanExporter {

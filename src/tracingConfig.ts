@@ -18,7 +18,24 @@ export interface TracingConfig {
   readonly sampler: SamplerName;
   /** Ratio of the `traceidratio` samplers, 0..1. */
   readonly samplerRatio: number;
+  /** The batch span processor's `OTEL_BSP_*` settings; unset ones keep the SDK's defaults. */
+  readonly batch: BatchSettings;
 }
+
+/** OpenTelemetry SDK 3's batch processor no longer reads `OTEL_BSP_*` itself: sightline does. */
+export interface BatchSettings {
+  readonly scheduledDelayMillis?: number;
+  readonly exportTimeoutMillis?: number;
+  readonly maxQueueSize?: number;
+  readonly maxExportBatchSize?: number;
+}
+
+const BATCH_VARIABLES: ReadonlyArray<readonly [keyof BatchSettings, string]> = [
+  ['scheduledDelayMillis', 'OTEL_BSP_SCHEDULE_DELAY'],
+  ['exportTimeoutMillis', 'OTEL_BSP_EXPORT_TIMEOUT'],
+  ['maxQueueSize', 'OTEL_BSP_MAX_QUEUE_SIZE'],
+  ['maxExportBatchSize', 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE'],
+];
 
 const SAMPLERS: readonly SamplerName[] = [
   'always_on',
@@ -73,7 +90,20 @@ export function loadTracingConfig(env: Readonly<Record<string, string | undefine
     else reject('OTEL_TRACES_SAMPLER_ARG', `expected a number between 0 and 1, got ${JSON.stringify(rawRatio)}`);
   }
 
-  return { config: Object.freeze({ url, protocol, sampler, samplerRatio }), errors: Object.freeze(errors) };
+  const batch: { -readonly [K in keyof BatchSettings]: number } = {};
+  for (const [setting, variable] of BATCH_VARIABLES) {
+    const raw = env[variable]?.trim();
+    if (raw === undefined || raw === '') continue;
+    const value = Number(raw);
+    const minimum = setting === 'scheduledDelayMillis' || setting === 'exportTimeoutMillis' ? 0 : 1;
+    if (Number.isInteger(value) && value >= minimum) batch[setting] = value;
+    else reject(variable, `expected a whole number of at least ${minimum}, got ${JSON.stringify(raw)}`);
+  }
+
+  return {
+    config: Object.freeze({ url, protocol, sampler, samplerRatio, batch: Object.freeze(batch) }),
+    errors: Object.freeze(errors),
+  };
 }
 
 function readUrl(

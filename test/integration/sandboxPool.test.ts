@@ -1,7 +1,7 @@
 import path from 'node:path';
 import express from 'express';
 import request from 'supertest';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { createObservability, type Observability, type ObservabilityOptions, type TelemetryEvent } from '../../src';
 import { assertTraceparent, captureLogs, metricValue, type LogCapture } from '../../src/testing';
 import { expectGone, isAlive } from '../support/processes';
@@ -440,7 +440,7 @@ describe('sandbox pool', () => {
 describe('sandbox pool with tracing on', () => {
   it('makes sandbox.exec the child\'s parent span, under the request span, with sandbox.spawn inside it', async () => {
     const exporter = new InMemorySpanExporter();
-    const { pool, obs, childLogs } = poolUnderTest({}, { tracingEnabled: true, tracing: { spanProcessor: new SimpleSpanProcessor(exporter) } });
+    const { pool, obs, childLogs } = poolUnderTest({}, { tracingEnabled: true, tracing: { spanProcessor: new SimpleSpanProcessor({ exporter }) } });
     const app = express();
     app.use(obs.middleware());
     app.get('/calc', async (_req, res) => {

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { assertTraceparent } from '../../src/testing';
 import { completedLine, observedApp } from '../support/observedApp';
 
@@ -8,7 +8,7 @@ import { completedLine, observedApp } from '../support/observedApp';
 // exercise the server span sightline starts itself; test/e2e/tracing.test.ts covers the
 // instrumented path in real processes.
 const exporter = new InMemorySpanExporter();
-const tracing = { spanProcessor: new SimpleSpanProcessor(exporter) };
+const tracing = { spanProcessor: new SimpleSpanProcessor({ exporter }) };
 
 function tracedApp() {
   return observedApp(

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import { TracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlpReceiver';
 
 // The exporters' Node transport loads `http` with a dynamic import(), which jest's module sandbox
@@ -21,7 +21,7 @@ const OTLP_SPAN_KIND_SERVER = 2;
 const OTLP_STATUS_CODE_ERROR = 2;
 
 let receiver: OtlpReceiver;
-let provider: NodeTracerProvider | undefined;
+let provider: TracerProvider | undefined;
 
 beforeEach(async () => {
   receiver = await startOtlpReceiver();
@@ -34,9 +34,9 @@ afterEach(async () => {
 });
 
 function tracerExportingTo(exporter: SpanExporter) {
-  provider = new NodeTracerProvider({
+  provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'receiver-test' }),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
   });
   return provider.getTracer('receiver-test-tracer', '0.0.1');
 }
