@@ -23,6 +23,11 @@ export interface StartServiceOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Start with `-r src/register.ts` (patching before Express loads). Default true. */
   readonly preload?: boolean;
+  /**
+   * Preloads in order, each `register` (sightline's) or a file in test/fixtures; replaces
+   * `preload` when given.
+   */
+  readonly preloads?: readonly string[];
   /** File in test/fixtures. Default `tracedService.ts`. */
   readonly fixture?: string;
 }
@@ -85,7 +90,9 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 export function startService(options: StartServiceOptions): Promise<ChildService> {
   const { name, env = {}, preload = true, fixture = 'tracedService.ts' } = options;
-  const args = ['-r', 'ts-node/register/transpile-only', ...(preload ? ['-r', REGISTER] : []), path.join(FIXTURES, fixture)];
+  const preloads = options.preloads ?? (preload ? ['register'] : []);
+  const preloadArgs = preloads.flatMap((file) => ['-r', file === 'register' ? REGISTER : path.join(FIXTURES, file)]);
+  const args = ['-r', 'ts-node/register/transpile-only', ...preloadArgs, path.join(FIXTURES, fixture)];
   const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: {
