@@ -184,7 +184,7 @@ async function main(): Promise<void> {
   const startedAt = new Date().toISOString();
   const loadAtStart = loadavg();
   console.log(
-    `sightline overhead bench: ${settings.variants.join(', ')}; ${settings.rounds} rounds, ` +
+    `sightline overhead bench on Node ${process.version}: ${settings.variants.join(', ')}; ${settings.rounds} rounds, ` +
       `${settings.warmupSeconds} s warm-up + ${settings.seconds} s each, ${settings.connections} connections; ` +
       `server on core ${settings.serverCore}, load generator on core ${cpusAllowed('self')}`,
   );

@@ -91,9 +91,10 @@ async function main(): Promise<void> {
     dashboard: `${base}/ops/dashboard`,
     competitors: Object.fromEntries(COMPETITORS.map(({ id }, index) => [id, `http://${HOST}:${competitorPorts[index]}`])),
     admin_token_file: file,
+    node: process.version,
   });
   process.stderr.write(
-    `\nsightline pipeline ready\n  UI        ${base}/\n  API       ${base}/v1/chat/completions (models: ${COMPETITORS.map((c) => c.id).join(', ')})\n  health    ${base}/health/detailed\n  metrics   ${base}/metrics (admin token${file === undefined ? ' from OBS_ADMIN_TOKEN' : ` in ${file}`})\n  Ctrl-C stops everything\n\n`,
+    `\nsightline pipeline ready\n  Node      ${process.version} (${process.execPath}; every service runs on it)\n  UI        ${base}/\n  API       ${base}/v1/chat/completions (models: ${COMPETITORS.map((c) => c.id).join(', ')})\n  health    ${base}/health/detailed\n  metrics   ${base}/metrics (admin token${file === undefined ? ' from OBS_ADMIN_TOKEN' : ` in ${file}`})\n  Ctrl-C stops everything\n\n`,
   );
 }
 

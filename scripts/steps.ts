@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UsageError } from './cliArguments';
@@ -108,6 +108,8 @@ export interface CommandStepOptions {
   readonly cwd: string;
   /** Added to the inherited environment. */
   readonly env?: Readonly<Record<string, string>>;
+  /** The command's name in a failure's detail; default the file name of `command`. */
+  readonly label?: string;
 }
 
 /** A step that runs `command args…` and passes when it exits 0; its output goes to the runner's `write`. */
@@ -128,10 +130,11 @@ function runCommand(command: string, args: readonly string[], options: CommandSt
     });
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => context.write(chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => context.write(chunk));
-    child.once('error', (error) => resolve({ status: 'fail', detail: `${path.basename(command)} could not start: ${error.message}` }));
+    const label = options.label ?? path.basename(command);
+    child.once('error', (error) => resolve({ status: 'fail', detail: `${label} could not start: ${error.message}` }));
     child.once('close', (code, signal) => {
       if (code === 0) resolve({ status: 'pass' });
-      else resolve({ status: 'fail', detail: signal === null ? `${path.basename(command)} exited with code ${String(code)}` : `${path.basename(command)} killed by ${signal}` });
+      else resolve({ status: 'fail', detail: signal === null ? `${label} exited with code ${String(code)}` : `${label} killed by ${signal}` });
     });
   });
 }
@@ -157,9 +160,36 @@ export function repositoryRoot(from: string = __dirname): string {
   }
 }
 
-/** A locally installed tool (`node_modules/.bin/<name>`). */
-export function localBinary(root: string, name: string): string {
-  return path.join(root, 'node_modules', '.bin', name);
+/** A command line: the file to run, its first arguments, and its name in a failure's detail. */
+export interface ToolCommand {
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly label: string;
+}
+
+/**
+ * A tool installed in the checkout (`node_modules/<package>`): its JavaScript entry run by
+ * the Node running this command (`process.execPath`, the pinned one under `npm run`).
+ * `node_modules/.bin/<name>` would start it through `#!/usr/bin/env node`, on whichever
+ * `node` comes first on PATH. A package that is not installed gives its `.bin` path, which
+ * fails to start, naming the tool.
+ */
+export function localTool(root: string, packageName: string, binName: string = packageName): ToolCommand {
+  const folder = path.join(root, 'node_modules', packageName);
+  let bin: unknown;
+  try {
+    bin = (JSON.parse(readFileSync(path.join(folder, 'package.json'), 'utf8')) as { bin?: unknown }).bin;
+  } catch {
+    bin = undefined;
+  }
+  const entry = typeof bin === 'string' ? bin : typeof bin === 'object' && bin !== null ? (bin as Record<string, unknown>)[binName] : undefined;
+  if (typeof entry !== 'string') return { command: path.join(root, 'node_modules', '.bin', binName), args: [], label: binName };
+  return { command: process.execPath, args: [path.join(folder, entry)], label: binName };
+}
+
+/** A step that runs a `localTool` with `args` and passes when it exits 0. */
+export function toolStep(name: string, description: string, tool: ToolCommand, args: readonly string[], options: CommandStepOptions): Step {
+  return commandStep(name, description, tool.command, [...tool.args, ...args], { label: tool.label, ...options });
 }
 
 export function seconds(ms: number): string {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { processOutput, runAsCommand, type CommandOutput } from './cliArguments';
 import { runPipelineSmoke } from './pipelineSmoke';
 import { runStepCommand } from './stepCommand';
-import { commandStep, localBinary, repositoryRoot, skippedStep, type Step } from './steps';
+import { localTool, repositoryRoot, skippedStep, toolStep, type Step } from './steps';
 
 /**
  * `npm run test-all [-- --only <step>[,<step>…]] [--list]`: the jest suite folder by folder
@@ -30,11 +30,11 @@ function hasTests(folder: string): boolean {
 
 /** One jest run per test folder (skipped when the folder holds no test), then the pipeline smoke test. */
 export function testAllSteps(root: string, appRoot: string, extension: '.ts' | '.js'): Step[] {
-  const jest = localBinary(root, 'jest');
+  const jest = localTool(root, 'jest');
   const folderSteps = TEST_FOLDERS.map(({ name, folder, description }) =>
     hasTests(path.join(root, folder))
       ? // A positional pattern is a regular expression on absolute paths (jest 29 and 30 alike): the folder, anchored.
-        commandStep(name, description, jest, [`^${escapeRegExp(path.join(root, folder))}/`], { cwd: root })
+        toolStep(name, description, jest, [`^${escapeRegExp(path.join(root, folder))}/`], { cwd: root })
       : skippedStep(name, description, `no tests in ${folder}/`),
   );
   return [

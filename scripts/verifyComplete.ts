@@ -3,7 +3,7 @@ import path from 'node:path';
 import { processOutput, runAsCommand, type CommandOutput } from './cliArguments';
 import { findExecutable } from './executables';
 import { runStepCommand } from './stepCommand';
-import { commandStep, failedStep, localBinary, repositoryRoot, skippedStep, type Step } from './steps';
+import { commandStep, failedStep, localTool, repositoryRoot, skippedStep, toolStep, type Step } from './steps';
 
 /**
  * `npm run verify-complete [-- --only <step>[,<step>…]] [--list]`: lint, typecheck, the
@@ -37,12 +37,12 @@ export function promtoolSteps(root: string, promtool: string | undefined): Step[
 }
 
 export function verifySteps(root: string, promtool: string | undefined): Step[] {
-  const jest = localBinary(root, 'jest');
+  const jest = localTool(root, 'jest');
   return [
-    commandStep('lint', 'eslint .', localBinary(root, 'eslint'), ['.'], { cwd: root }),
-    commandStep('typecheck', 'tsc -p tsconfig.json --noEmit', localBinary(root, 'tsc'), ['-p', 'tsconfig.json', '--noEmit'], { cwd: root }),
-    commandStep('tests', 'jest (the whole suite)', jest, [], { cwd: root }),
-    commandStep('contract-schemas', 'schemas/*.schema.json against real log lines, health and error bodies', jest, ['--runTestsByPath', 'test/integration/contractSchemas.test.ts'], { cwd: root }),
+    toolStep('lint', 'eslint .', localTool(root, 'eslint'), ['.'], { cwd: root }),
+    toolStep('typecheck', 'tsc -p tsconfig.json --noEmit', localTool(root, 'typescript', 'tsc'), ['-p', 'tsconfig.json', '--noEmit'], { cwd: root }),
+    toolStep('tests', 'jest (the whole suite)', jest, [], { cwd: root }),
+    toolStep('contract-schemas', 'schemas/*.schema.json against real log lines, health and error bodies', jest, ['--runTestsByPath', 'test/integration/contractSchemas.test.ts'], { cwd: root }),
     ...promtoolSteps(root, promtool),
   ];
 }

@@ -261,7 +261,7 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg();
   const coresBefore = pinned ? [0, 1].map((core) => coreTimes(core)) : [];
   console.log(
-    `sightline streams bench: upstreams ${settings.upstreams.join(', ')}; ${settings.counts.join(', ')} streams; ${settings.rounds} rounds; ` +
+    `sightline streams bench on Node ${process.version}: upstreams ${settings.upstreams.join(', ')}; ${settings.counts.join(', ')} streams; ${settings.rounds} rounds; ` +
       `relay on core ${settings.relayCore ?? 'any'}, upstream on ${settings.upstreamCore ?? 'any'}, load generator on ${settings.clientCore ?? 'any'}; ` +
       `load average ${loadAtStart.map((v) => v.toFixed(2)).join(' ')}`,
   );

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runPipelineSmoke } from '../../scripts/pipelineSmoke';
-import { commandStep, exitCodeOf, formatSummary, runSteps, selectSteps, type Step } from '../../scripts/steps';
+import { commandStep, exitCodeOf, formatSummary, localTool, runSteps, selectSteps, toolStep, type Step } from '../../scripts/steps';
 import { testAll, testAllSteps } from '../../scripts/testAll';
 import { promtoolSteps, verifyComplete } from '../../scripts/verifyComplete';
 import { captureOutput, REPO_ROOT, runScript } from '../support/operatorCommand';
@@ -73,6 +73,31 @@ describe('the step runner', () => {
   it('fails a step whose command cannot start, naming it', async () => {
     const [result] = await runSteps([commandStep('ghost', 'not installed', path.join(scratch, 'no-such-tool'), [], { cwd: scratch })], { write: () => undefined });
     expect(result).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^no-such-tool could not start: spawn .* ENOENT$/) });
+  });
+
+  it('runs a tool of node_modules on the Node running the command, whatever node PATH finds first', async () => {
+    const folder = path.join(scratch, 'node_modules', 'some-tool');
+    mkdirSync(path.join(folder, 'bin'), { recursive: true });
+    writeFileSync(path.join(folder, 'package.json'), JSON.stringify({ name: 'some-tool', bin: { 'some-tool': './bin/cli.js' } }));
+    writeFileSync(path.join(folder, 'bin', 'cli.js'), '#!/usr/bin/env node\nconsole.log(`on ${process.version} ${process.argv.slice(2).join(" ")}`); process.exitCode = Number(process.argv[3] ?? 0);\n');
+    const tool = localTool(scratch, 'some-tool');
+    expect(tool).toEqual({ command: process.execPath, args: [path.join(folder, 'bin', 'cli.js')], label: 'some-tool' });
+    const written: string[] = [];
+    const results = await runSteps(
+      [
+        // No node on this PATH at all: a `#!/usr/bin/env node` start would fail.
+        toolStep('passes', 'some-tool check 0', tool, ['check', '0'], { cwd: scratch, env: { PATH: scratch } }),
+        toolStep('fails', 'some-tool check 4', tool, ['check', '4'], { cwd: scratch }),
+        toolStep('missing', 'not installed', localTool(scratch, 'typescript', 'tsc'), ['--noEmit'], { cwd: scratch }),
+      ],
+      { write: (text) => written.push(text) },
+    );
+    expect(written.join('')).toContain(`on ${process.version} check 0\n`);
+    expect(results.map(({ name, status, detail }) => [name, status, detail])).toEqual([
+      ['passes', 'pass', ''],
+      ['fails', 'fail', 'some-tool exited with code 4'],
+      ['missing', 'fail', expect.stringMatching(/^tsc could not start: spawn .*node_modules\/\.bin\/tsc ENOENT$/)],
+    ]);
   });
 
   it('selects steps by name and refuses an unknown one, listing the known', () => {
