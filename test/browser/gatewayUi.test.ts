@@ -282,12 +282,16 @@ describeWithBrowser('gateway UI in Chromium', () => {
     await page.goto('/');
     expect(observed.problems()).toEqual([]);
 
+    // The throw waits for a timer: navigating before it fired would replace the document (a
+    // blocked navigation commits Chromium's error page) and the error would never happen.
+    const thrown = page.waitForEvent('pageerror');
     await page.evaluate(`(() => {
       const image = document.createElement('img');
       image.src = 'http://192.0.2.1/pixel.png';
       document.body.append(image);
       setTimeout(() => { throw new Error('thrown on purpose'); }, 0);
     })()`);
+    await thrown;
     await expect(page.goto('http://sightline.invalid/')).rejects.toThrow(/ERR_BLOCKED_BY_CLIENT/);
 
     await eventually(() => {
