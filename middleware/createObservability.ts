@@ -1,11 +1,13 @@
 import { STATUS_CODES, type Server, type ServerResponse } from 'node:http';
 import { context as otelContext, type Tracer } from '@opentelemetry/api';
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import type TransportStream from 'winston-transport';
 import { createClsBridge } from '../src/clsBridge';
-import { CONFIG_DEFAULTS, loadConfig, type ConfigError, type ConfigOverrides, type SightlineConfig } from '../src/config';
+import { CONFIG_DEFAULTS, distinctConfigErrors, loadConfig, type ConfigError, type ConfigOverrides, type SightlineConfig } from '../src/config';
 import { createContextStore, type ContextStore, type RequestContext } from '../src/context';
 import { createLogger, type SightlineLogger } from '../src/logger';
+import { startLogExport } from '../src/logExport';
 import { createLogStats, type LogStats } from '../src/logStats';
 import { createMetrics, type MetricsOptions, type SightlineMetrics } from '../src/metrics';
 import { createErrorRateMonitor } from '../src/errorRateMonitor';
@@ -56,6 +58,8 @@ export interface ObservabilityLoggerOptions {
   readonly redaction?: RedactionOptions;
   /** `target` of lines that do not name one. Default `app`. */
   readonly target?: string;
+  /** Replaces the OTLP exporter that `OTEL_LOGS_EXPORTER=otlp` sends log records to. */
+  readonly exporter?: LogRecordExporter;
 }
 
 export interface ObservabilityAccessLogOptions {
@@ -190,20 +194,18 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   const stats = createLogStats();
   const redactor = createRedactor(loggerOptions.redaction);
   const timeline = options.timeline === false ? undefined : createRequestTimeline(options.timeline);
+  const identity = { service: config.service, version: config.version, env: config.env };
+  const logExport = startLogExport({ identity, environment, stats, exporter: loggerOptions.exporter });
   const { logger, flush } = createLogger({
     onRequestLine: timeline?.record,
-    identity: {
-      service: config.service,
-      version: config.version,
-      env: config.env,
-      defaultTarget: loggerOptions.target ?? 'app',
-    },
+    identity: { ...identity, defaultTarget: loggerOptions.target ?? 'app' },
     level: config.logLevel,
     context,
     redactor,
     stats,
     transports: loggerOptions.transports,
     destination: loggerOptions.destination,
+    extraTransports: logExport.transports,
   });
   const metrics = createMetrics({
     prefix: config.metricsPrefix,
@@ -213,7 +215,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   });
   const observeStream = streamObserver({ metrics, upstreams: options.streams?.upstreams });
   const tracing = setUpTracing(config, environment, logger, options.tracing);
-  const configErrors = Object.freeze([...baseErrors, ...tracing.errors]);
+  const configErrors = Object.freeze(distinctConfigErrors([...baseErrors, ...tracing.errors, ...logExport.errors]));
   for (const { variable, message } of configErrors) {
     logger.warn('configuration value rejected, default used', { target: 'sightline', variable, reason: message });
   }
@@ -443,7 +445,8 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
       .catch((error: unknown) => {
         logger.warn('pending spans could not be exported', { target: 'sightline', error });
       })
-      .then(flush);
+      .then(flush)
+      .then(logExport.forceFlush);
     return shutdownPromise;
   }
 }

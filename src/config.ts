@@ -182,6 +182,17 @@ export function loadConfig(
   return { config: Object.freeze(config), errors: Object.freeze(errors) };
 }
 
+/** Each problem once: tracing and log export read the same OTLP variables. */
+export function distinctConfigErrors(errors: readonly ConfigError[]): ConfigError[] {
+  const seen = new Set<string>();
+  return errors.filter(({ variable, message }) => {
+    const key = `${variable}\n${message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 /** Values given in code are a programmer's choice: a bad one throws at construction. */
 function assertValidOverrides(overrides: ConfigOverrides): void {
   const rate = overrides.logSamplingRateInfo;

@@ -44,6 +44,8 @@ export type { BatchedStreamTransportOptions } from './batchedStreamTransport';
 export { LOG_LEVELS } from './logLevels';
 export type { LogLevel } from './logLevels';
 export type { LogStats } from './logStats';
+export { loadLogExportConfig } from './logExportConfig';
+export type { LogExportConfig, LogsExporterName } from './logExportConfig';
 export { spanIdentityStep } from '../middleware/spanIdentity';
 export type { ObservabilityTracingOptions } from '../middleware/tracingSetup';
 export { startTracing, tracingRuntime } from './tracing';

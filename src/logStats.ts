@@ -6,8 +6,10 @@ export interface LogStats {
   transportErrors: number;
   /** Lines whose fields could not be formatted (written in a reduced form instead). */
   formatErrors: number;
+  /** Log records the OTLP log export failed to deliver (`OTEL_LOGS_EXPORTER=otlp`), contained. */
+  exportErrors: number;
 }
 
 export function createLogStats(): LogStats {
-  return { droppedBySampling: 0, transportErrors: 0, formatErrors: 0 };
+  return { droppedBySampling: 0, transportErrors: 0, formatErrors: 0, exportErrors: 0 };
 }

@@ -20,6 +20,8 @@ export interface LoggerOptions {
   readonly transports?: readonly TransportStream[];
   /** Destination of the default transport; default `process.stdout`. */
   readonly destination?: NodeJS.WritableStream;
+  /** Added after `transports` (or the default): log export, which never replaces where lines go. */
+  readonly extraTransports?: readonly TransportStream[];
   /** Each finished line of a request, as written. */
   readonly onRequestLine?: (requestId: string, line: string) => void;
 }
@@ -40,8 +42,9 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
   const countError = (): void => {
     stats.transportErrors += 1;
   };
-  const transports = options.transports ?? [
-    new BatchedStreamTransport({ stream: options.destination ?? process.stdout, onError: countError }),
+  const transports = [
+    ...(options.transports ?? [new BatchedStreamTransport({ stream: options.destination ?? process.stdout, onError: countError })]),
+    ...(options.extraTransports ?? []),
   ];
 
   const logger = winston.createLogger({

@@ -117,7 +117,7 @@ export const METRIC_CATALOGUE = {
   logFailures: {
     name: 'sightline_log_failures_total',
     type: 'counter',
-    help: 'Log lines a transport failed to take, or whose fields could not be serialised (kind: transport, format).',
+    help: 'Log lines a transport failed to take, whose fields could not be serialised, or log records the OTLP log export failed to deliver (kind: transport, format, export).',
     labelNames: ['kind'],
     section: 'logging',
   },

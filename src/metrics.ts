@@ -138,6 +138,7 @@ function registerLogCounters(metrics: SightlineMetrics, read: () => Readonly<Log
     return [
       [{ kind: 'transport' }, stats.transportErrors],
       [{ kind: 'format' }, stats.formatErrors],
+      [{ kind: 'export' }, stats.exportErrors],
     ];
   });
 }

@@ -1,4 +1,4 @@
-import { CONFIG_DEFAULTS, loadConfig } from '../../src/config';
+import { CONFIG_DEFAULTS, distinctConfigErrors, loadConfig } from '../../src/config';
 
 describe('loadConfig', () => {
   it('uses the defaults for an empty environment, with no errors', () => {
@@ -108,5 +108,13 @@ describe('loadConfig', () => {
   it('throws at construction for an invalid value given in code', () => {
     expect(() => loadConfig({}, { logSamplingRateInfo: 2 })).toThrow(/logSamplingRateInfo must be a number between 0 and 1, got 2/);
     expect(() => loadConfig({}, { logLevel: 'loud' as never })).toThrow(/logLevel must be one of/);
+  });
+});
+
+describe('distinctConfigErrors', () => {
+  it('keeps each problem once, in order: tracing and log export read the same OTLP variables', () => {
+    const endpoint = { variable: 'OTEL_EXPORTER_OTLP_ENDPOINT', message: 'expected an http(s) URL, got "x"' };
+    const level = { variable: 'LOG_LEVEL', message: 'expected one of …' };
+    expect(distinctConfigErrors([level, endpoint, { ...endpoint }, { ...endpoint, message: 'other' }])).toEqual([level, endpoint, { ...endpoint, message: 'other' }]);
   });
 });
