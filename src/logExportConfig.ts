@@ -1,5 +1,15 @@
 import type { ConfigError } from './config';
-import type { BatchSettings, OtlpProtocol } from './tracingConfig';
+import {
+  DEFAULT_OTLP_ENDPOINT,
+  readBatchSettings,
+  readOtlpEndpoint,
+  readOtlpProtocol,
+  type BatchSettings,
+  type Environment,
+  type OtlpProtocol,
+  type OtlpSignalVariables,
+  type Reject,
+} from './otlpExporterConfig';
 
 /** `otlp`: every log line also goes to an OTLP logs endpoint. `none`: stdout (or your transports) only. */
 export type LogsExporterName = 'otlp' | 'none';
@@ -15,21 +25,19 @@ export interface LogExportConfig {
   readonly batch: BatchSettings;
 }
 
-const DEFAULT_ENDPOINT = 'http://localhost:4318';
-const LOGS_PATH = '/v1/logs';
-
-/** OpenTelemetry SDK 3's batch processor reads no `OTEL_BLRP_*` itself: sightline does. */
-const BATCH_VARIABLES: ReadonlyArray<readonly [keyof BatchSettings, string]> = [
-  ['scheduledDelayMillis', 'OTEL_BLRP_SCHEDULE_DELAY'],
-  ['exportTimeoutMillis', 'OTEL_BLRP_EXPORT_TIMEOUT'],
-  ['maxQueueSize', 'OTEL_BLRP_MAX_QUEUE_SIZE'],
-  ['maxExportBatchSize', 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE'],
-];
+const LOGS: OtlpSignalVariables = {
+  path: '/v1/logs',
+  endpoint: 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT',
+  protocol: 'OTEL_EXPORTER_OTLP_LOGS_PROTOCOL',
+  batch: {
+    scheduledDelayMillis: 'OTEL_BLRP_SCHEDULE_DELAY',
+    exportTimeoutMillis: 'OTEL_BLRP_EXPORT_TIMEOUT',
+    maxQueueSize: 'OTEL_BLRP_MAX_QUEUE_SIZE',
+    maxExportBatchSize: 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE',
+  },
+};
 
 const EXPORTERS: readonly string[] = ['otlp', 'none'];
-
-type Environment = Readonly<Record<string, string | undefined>>;
-type Reject = (variable: string, message: string) => undefined;
 
 /**
  * Reads `OTEL_LOGS_EXPORTER` and, when it asks for `otlp`, the OTLP logs endpoint, protocol
@@ -45,34 +53,15 @@ export function loadLogExportConfig(env: Environment): { readonly config: LogExp
 
   const exporter = readExporter(env, reject);
   if (exporter === 'none') {
-    const config = { exporter, url: DEFAULT_ENDPOINT + LOGS_PATH, protocol: 'http/protobuf' as const, batch: Object.freeze({}) };
+    const config = { exporter, url: DEFAULT_OTLP_ENDPOINT + LOGS.path, protocol: 'http/protobuf' as const, batch: Object.freeze({}) };
     return { config: Object.freeze(config), errors: Object.freeze(errors) };
   }
 
-  const url =
-    readUrl(env, 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', reject) ??
-    `${(readUrl(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', reject) ?? DEFAULT_ENDPOINT).replace(/\/+$/, '')}${LOGS_PATH}`;
+  const url = readOtlpEndpoint(env, LOGS, reject);
+  const protocol = readOtlpProtocol(env, LOGS, reject);
+  const batch = readBatchSettings(env, LOGS, reject);
 
-  const protocolVariable =
-    env.OTEL_EXPORTER_OTLP_LOGS_PROTOCOL !== undefined ? 'OTEL_EXPORTER_OTLP_LOGS_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
-  const rawProtocol = env[protocolVariable]?.trim();
-  let protocol: OtlpProtocol = 'http/protobuf';
-  if (rawProtocol === 'http/json' || rawProtocol === 'http/protobuf') protocol = rawProtocol;
-  else if (rawProtocol !== undefined) {
-    reject(protocolVariable, `expected http/protobuf or http/json (grpc is not supported), got ${JSON.stringify(rawProtocol)}`);
-  }
-
-  const batch: { -readonly [K in keyof BatchSettings]: number } = {};
-  for (const [setting, variable] of BATCH_VARIABLES) {
-    const raw = env[variable]?.trim();
-    if (raw === undefined || raw === '') continue;
-    const value = Number(raw);
-    const minimum = setting === 'scheduledDelayMillis' || setting === 'exportTimeoutMillis' ? 0 : 1;
-    if (Number.isInteger(value) && value >= minimum) batch[setting] = value;
-    else reject(variable, `expected a whole number of at least ${minimum}, got ${JSON.stringify(raw)}`);
-  }
-
-  return { config: Object.freeze({ exporter, url, protocol, batch: Object.freeze(batch) }), errors: Object.freeze(errors) };
+  return { config: Object.freeze({ exporter, url, protocol, batch }), errors: Object.freeze(errors) };
 }
 
 /** A comma-separated list as the specification allows; `console` is refused: stdout already carries the JSON lines. */
@@ -87,16 +76,4 @@ function readExporter(env: Environment, reject: Reject): LogsExporterName {
     return 'none';
   }
   return names.includes('otlp') ? 'otlp' : 'none';
-}
-
-function readUrl(env: Environment, variable: string, reject: Reject): string | undefined {
-  const raw = env[variable]?.trim();
-  if (raw === undefined || raw === '') return undefined;
-  try {
-    const parsed = new URL(raw);
-    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return raw;
-  } catch {
-    // reported below
-  }
-  return reject(variable, `expected an http(s) URL, got ${JSON.stringify(raw)}`);
 }
