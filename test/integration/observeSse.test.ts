@@ -7,10 +7,15 @@ function sseApp() {
   return observedApp(
     (app, obs) => {
       app.get('/v1/stream', obs.observeSse({ upstream: 'baseline' }), (_req, res) => {
+        // Each write waits on the one before, so a busy event loop stretches the gaps but never merges them.
         res.write(': ping\n\n');
-        setTimeout(() => res.write('data: {"n":1}\n\n'), 30);
-        setTimeout(() => res.write('data: {"n":2}\n\n'), 60);
-        setTimeout(() => res.end('data: [DONE]\n\n'), 70);
+        setTimeout(() => {
+          res.write('data: {"n":1}\n\n');
+          setTimeout(() => {
+            res.write('data: {"n":2}\n\n');
+            setTimeout(() => res.end('data: [DONE]\n\n'), 10);
+          }, 30);
+        }, 30);
       });
       app.get('/v1/failing', obs.observeSse({ upstream: 'flaky' }), (_req, res) => {
         const stream = obs.observeStream(_req, res);
