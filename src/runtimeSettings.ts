@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseEventPattern } from './eventPattern';
 import type { SightlineLogger } from './logger';
 import { LOG_LEVEL_NAMES, type LogLevel } from './logLevels';
+import { RESERVED_KEYS, reservedKeyPaths } from './reservedKeys';
 
 /** What an operator may change at run time (`PUT /ops/config`), as it is answered and accepted. */
 export interface RuntimeSettingsView {
@@ -45,6 +46,7 @@ const rate = z.number({ error: 'expected a number between 0 and 1' }).min(0, { e
   error: 'expected a number between 0 and 1',
 });
 
+const RESERVED_KEY_MESSAGE = `reserved key; ${RESERVED_KEYS.slice(0, -1).join(', ')} and ${RESERVED_KEYS.at(-1)} are refused`;
 
 const PATCH = z.strictObject(
   {
@@ -73,6 +75,8 @@ export function createRuntimeSettings(options: RuntimeSettingsOptions): RuntimeS
       };
     },
     update(patch: unknown): SettingsUpdate {
+      const reserved = reservedKeyPaths(patch);
+      if (reserved.length > 0) return { ok: false, errors: reserved.map((field) => ({ field, message: RESERVED_KEY_MESSAGE })) };
       const parsed = PATCH.safeParse(patch);
       if (!parsed.success) {
         return {
@@ -99,8 +103,9 @@ export function createRuntimeSettings(options: RuntimeSettingsOptions): RuntimeS
         changes.push({ setting: 'log_sampling_rate_info', old: settings.logSamplingRateInfo, new: samplingRate });
         settings.logSamplingRateInfo = samplingRate;
       }
+      const rates = events?.samplingRates() ?? {};
       for (const [pattern, eventRate] of Object.entries(eventSampling)) {
-        const old = events?.samplingRates()[pattern];
+        const old = Object.hasOwn(rates, pattern) ? rates[pattern] : undefined;
         if (old === eventRate) continue;
         events?.setSamplingRate(pattern, eventRate);
         changes.push({ setting: `event_sampling.${pattern}`, old: old ?? 1, new: eventRate });

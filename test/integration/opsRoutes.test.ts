@@ -85,6 +85,27 @@ describe('GET/PUT /ops/config', () => {
     expect(text.status).toBe(415);
     expect(text.body.error.code).toBe('SIGHTLINE_ERR_UNSUPPORTED_MEDIA_TYPE');
   });
+
+  it.each([
+    ['{"event_sampling":{"__proto__":{"pool.*":0.5}}}', 'event_sampling.__proto__'],
+    ['{"event_sampling":{"constructor":0.5}}', 'event_sampling.constructor'],
+    ['{"event_sampling":{"prototype":0.5}}', 'event_sampling.prototype'],
+    ['{"__proto__":{"log_level":"debug"}}', '__proto__'],
+  ])('refuses the reserved key in %s with 400 naming %s, and changes nothing', async (body, field) => {
+    const { app, obs } = opsApp();
+    const res = await request(app)
+      .put('/ops/config')
+      .set('authorization', AUTH)
+      .set('content-type', 'application/json')
+      .set('x-request-id', 'reserved-key')
+      .send(body);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatchObject({ code: 'SIGHTLINE_ERR_BAD_REQUEST', request_id: 'reserved-key' });
+    expect(res.body.error.message).toBe(`Nothing changed. ${field}: reserved key; __proto__, constructor and prototype are refused`);
+    expect(res.body.fields).toEqual([{ field, message: expect.stringContaining('reserved key') }]);
+    expect(obs.events.samplingRates()).toEqual({});
+    expect(obs.logger.level).toBe('info');
+  });
 });
 
 describe('POST /ops/jobs/:name', () => {

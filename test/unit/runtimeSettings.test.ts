@@ -65,6 +65,29 @@ describe('createRuntimeSettings', () => {
     expect(update.errors).toContainEqual({ field, message: expect.stringMatching(message) });
   });
 
+  it('refuses reserved keys at any depth, naming each, before anything else is checked', () => {
+    const { settings } = fixture(samplingControl());
+    const update = settings.update(JSON.parse('{"log_level":"loud","event_sampling":{"__proto__":{"pool.*":0.5},"constructor":0.5}}'));
+    expect(update).toEqual({
+      ok: false,
+      errors: [
+        { field: 'event_sampling.__proto__', message: 'reserved key; __proto__, constructor and prototype are refused' },
+        { field: 'event_sampling.constructor', message: 'reserved key; __proto__, constructor and prototype are refused' },
+      ],
+    });
+    expect(settings.view().event_sampling).toEqual({});
+  });
+
+  it('takes the old rate from the rates the bus holds, not from what their object inherits', () => {
+    const inherited: EventSamplingControl = {
+      samplingRates: () => Object.create({ 'pool.saturated': 0.25 }) as Record<string, number>,
+      setSamplingRate: () => undefined,
+    };
+    const { settings } = fixture(inherited);
+    const update = settings.update({ event_sampling: { 'pool.saturated': 0.25 } });
+    expect(update.ok && update.changes).toEqual([{ setting: 'event_sampling.pool.saturated', old: 1, new: 0.25 }]);
+  });
+
   it('refuses event sampling without an event bus', () => {
     const { settings } = fixture();
     expect(settings.update({ event_sampling: { '*': 0.5 } })).toEqual({
