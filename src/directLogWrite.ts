@@ -54,7 +54,8 @@ export function writeAroundStreams(logger: winston.Logger): void {
     if (!formatted) return;
     const level = formatted[LEVEL] as string;
     for (const transport of transports) {
-      if (transport.silent || (formatted.exception === true && !transport.handleExceptions)) continue;
+      // Unlike winston-transport, no field (`exception: true`) keeps a line from a transport.
+      if (transport.silent) continue;
       const threshold = transport.level || logger.level;
       const levels = (transport as { levels?: Record<string, number> }).levels ?? logger.levels;
       const allowed = levels[threshold];

@@ -125,17 +125,19 @@ export function createLineFormat({ identity, context, redactor, stats, onRequest
     const request = requestOf(info);
     if (request === false) return false;
     info[MESSAGE] = render(partsOf(info, request, request?.fields));
-    return info;
+    return withoutExceptionFlag(info);
   }
 
   function transformLater(info: Info): Info | false {
     const request = requestOf(info);
     if (request === false) return false;
     // The line's own fields first: a line that is made now needs no copy of the request's.
-    const fields = hasOnlyPrimitiveValues(info) ? (request === undefined ? undefined : primitiveCopy(request.fields)) : null;
+    // A line whose flag is released below is made now, while the info still holds the flag.
+    const fields =
+      !carriesExceptionFlag(info) && hasOnlyPrimitiveValues(info) ? (request === undefined ? undefined : primitiveCopy(request.fields)) : null;
     info[MESSAGE] =
       fields === null ? render(partsOf(info, request, request?.fields)) : new LaterLine(partsOf(info, request, fields), render);
-    return info;
+    return withoutExceptionFlag(info);
   }
 
   function member(value: unknown, key: string): string {
@@ -192,11 +194,43 @@ function primitiveCopy(fields: Readonly<Record<string, unknown>>): Readonly<Reco
   return copy ?? EMPTY_FIELDS;
 }
 
+/** False too when a field cannot be read: such a line is made at once, where that is contained. */
 function hasOnlyPrimitiveValues(info: Info): boolean {
-  for (const key in info) {
-    if (!isPrimitive(info[key])) return false;
+  try {
+    for (const key in info) {
+      if (!isPrimitive(info[key])) return false;
+    }
+    return true;
+  } catch {
+    return false;
   }
-  return true;
+}
+
+function carriesExceptionFlag(info: Info): boolean {
+  try {
+    return info.exception === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * winston-transport skips an info whose `exception` is `true` unless the transport handles
+ * uncaught exceptions, whatever its level: a field a client may control would decide whether
+ * the line is written. The line has already been made with the field as logged; the info the
+ * transports receive no longer carries it.
+ */
+function withoutExceptionFlag(info: Info): Info {
+  if (!carriesExceptionFlag(info)) return info;
+  try {
+    delete info.exception;
+    return info;
+  } catch {
+    // A frozen info: winston hands on whatever the format returns.
+    const copy: Info = { ...info };
+    delete copy.exception;
+    return copy;
+  }
 }
 
 function isPrimitive(value: unknown): boolean {

@@ -83,6 +83,25 @@ describe('logger writes', () => {
     expect(out.lines().length).toBe(before);
   });
 
+  it('writes a line whose field `exception` is true, on the direct path and through the streams', async () => {
+    const out = collect();
+    const { logger, flush } = loggerTo(out.stream);
+    logger.error('direct', { exception: true });
+    logger.log({ level: 'warn', message: 'direct, one object', exception: true });
+    const other = new ListTransport();
+    logger.add(other);
+    logger.error('streamed', { exception: true });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(out.lines().map((line) => [line.message, line.exception])).toEqual([
+      ['direct', true],
+      ['direct, one object', true],
+      ['streamed', true],
+    ]);
+    expect(other.seen.map((line) => JSON.parse(line).message)).toEqual(['streamed']);
+  });
+
   it('never lets a silent logger or transport write', () => {
     const sink = new Writable({ write: (_chunk, _encoding, next) => next() });
     const written: string[] = [];

@@ -87,6 +87,17 @@ describe('createLineFormat', () => {
     expect(stats.formatErrors).toBe(1);
   });
 
+  it("writes a field `exception: true` as logged and hands on an info that winston's transports do not skip", () => {
+    const { format } = setup();
+    for (const make of [format.transform, format.transformLater]) {
+      const out = make({ level: 'error', message: 'm', exception: true, code: 'E1' } as never);
+      expect(out).not.toBe(false);
+      const info = out as Record<string | symbol, unknown>;
+      expect(JSON.parse(String(info[MESSAGE]))).toMatchObject({ message: 'm', exception: true, code: 'E1' });
+      expect(info.exception).toBeUndefined();
+    }
+  });
+
   it('drops info lines of an unsampled request and counts them, but keeps its warnings', () => {
     const { context, stats, write } = setup();
     const request = createRequestContext('req-2');

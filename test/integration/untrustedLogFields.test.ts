@@ -1,0 +1,52 @@
+import { PassThrough } from 'node:stream';
+import request from 'supertest';
+import type { LogLine } from '../../src/testing';
+import { observedApp, waitForLines } from '../support/observedApp';
+
+/** The default transport's lines, as written to its destination. */
+function destination(): { stream: PassThrough; lines: () => LogLine[] } {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (chunk: Buffer) => (text += chunk.toString()));
+  return { stream, lines: () => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as LogLine) };
+}
+
+async function linesOf(read: () => LogLine[], message: string): Promise<LogLine[]> {
+  const deadline = Date.now() + 2000;
+  while (Date.now() < deadline) {
+    const found = read().filter((line) => line.message === message);
+    if (found.length > 0) return found;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`no line "${message}" in ${JSON.stringify(read())}`);
+}
+
+describe('log lines made of what a client sent', () => {
+  it('keeps the line of a client that sends `exception: true`, on the default transport', async () => {
+    const out = destination();
+    const { app } = observedApp(
+      (a, obs) => {
+        a.post('/orders', (req, res) => {
+          obs.logger.error('order rejected', req.body as object);
+          res.status(422).json({ ok: false });
+        });
+      },
+      { logger: { transports: undefined, destination: out.stream } },
+    );
+    await request(app).post('/orders').set('x-request-id', 'exc-1').send({ exception: true, item: 'x' }).expect(422);
+    const [line] = await linesOf(out.lines, 'order rejected');
+    expect(line).toMatchObject({ level: 'error', request_id: 'exc-1', exception: true, item: 'x' });
+  });
+
+  it('keeps it on transports of your own too', async () => {
+    const { app, logs } = observedApp((a, obs) => {
+      a.post('/orders', (req, res) => {
+        obs.logger.warn('order rejected', req.body as object);
+        res.status(422).json({ ok: false });
+      });
+    });
+    await request(app).post('/orders').set('x-request-id', 'exc-2').send({ exception: true }).expect(422);
+    const [line] = await waitForLines(logs, (l) => l.message === 'order rejected');
+    expect(line).toMatchObject({ level: 'warn', request_id: 'exc-2', exception: true });
+  });
+});
