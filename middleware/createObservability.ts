@@ -1,4 +1,4 @@
-import { STATUS_CODES, type Server, type ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import { context as otelContext, type Tracer } from '@opentelemetry/api';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
@@ -42,8 +42,7 @@ import { metricsRoute } from './metricsRoute';
 import { observeSse, streamObserver, type ObserveStream, type ObserveStreamOptions } from './observeSse';
 import { dashboardRoutes } from './dashboard/dashboardRoutes';
 import { opsRoutes } from './opsRoutes';
-import { existingRequestContext } from './requestState';
-import { UNMATCHED_ROUTE } from './routeTemplate';
+import { responseOutcomeRecorder } from './responseOutcomes';
 import { opsSecurityHeaders } from './security';
 import { requestIdStep, type RequestIdOptions } from './requestId';
 import { activeSpanHeaders, spanIdentityStep } from './spanIdentity';
@@ -242,25 +241,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     onExceeded: (details) => events.emit('error_rate.exceeded', { ...details }),
   });
   const recentErrors = createRecentErrors();
-  const recordOutcome = (res: ServerResponse): void => {
-    const failed = res.statusCode >= 500;
-    errorRate.record(failed);
-    const requestContext = existingRequestContext(res.req);
-    const stream = requestContext?.stream?.finish(res.writableEnded);
-    const streamFailed = stream !== undefined && (stream.outcome === 'upstream_error' || stream.outcome === 'timeout');
-    if (!failed && !streamFailed) return;
-    const message =
-      requestContext?.failure ??
-      (streamFailed ? `stream ended: ${stream.outcome}${stream.reason === undefined ? '' : ` (${stream.reason})`}` : (STATUS_CODES[res.statusCode] ?? 'failed'));
-    recentErrors.record({
-      time: new Date().toISOString(),
-      request_id: requestContext?.requestId ?? '',
-      method: res.req.method ?? '',
-      route: requestContext?.route ?? UNMATCHED_ROUTE,
-      status: res.statusCode,
-      message: redactor.string(message).slice(0, 300),
-    });
-  };
+  const recordOutcome = responseOutcomeRecorder({ errorRate, recentErrors, redactor });
   const health = createHealthRegistry({ metrics, deadlineMs: options.health?.deadlineMs });
   const lag = createEventLoopLag();
   const settings = createRuntimeSettings({ logger, logSamplingRateInfo: config.logSamplingRateInfo, events });
