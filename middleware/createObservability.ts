@@ -10,6 +10,7 @@ import { createLogger, type SightlineLogger } from '../src/logger';
 import { startLogExport } from '../src/logExport';
 import { createLogStats, type LogStats } from '../src/logStats';
 import { createMetrics, type MetricsOptions, type SightlineMetrics } from '../src/metrics';
+import { createClientErrorResponder, type AttachServerOptions } from '../src/clientErrorResponder';
 import { createErrorRateMonitor } from '../src/errorRateMonitor';
 import type { ErrorFormat } from '../src/errors';
 import { createEventBus, type EventBus } from '../src/eventBus';
@@ -160,6 +161,11 @@ export interface Observability {
    * requests and streams get a grace period, then telemetry is flushed and the process exits 0.
    */
   handleSignals(server: Server, options?: SignalHandlingOptions): SignalHandling;
+  /**
+   * Requests Node's HTTP parser refuses (431 headers too large, 400 malformed, 408 too slow)
+   * are answered in the JSON error shape, counted and logged. Idempotent; returns the detach.
+   */
+  attachServer(server: Server, options?: AttachServerOptions): () => void;
   /** Starts observing a streamed response (time to first event, gaps, events, outcome). */
   observeStream: ObserveStream;
   /** Middleware for an SSE route: observes the stream and sets SSE headers. */
@@ -261,6 +267,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     onError: (error) => logger.warn('dashboard snapshot failed', { target: 'sightline', error }),
   });
   const dashboardSessions = createDashboardSessions();
+  const clientErrors = createClientErrorResponder({ logger, metrics });
   let shutdownPromise: Promise<void> | undefined;
   // A request's lines reach its timeline when their batch is written: write it before reading.
   const linesSoFar: Pick<RequestTimeline, 'get'> = {
@@ -399,6 +406,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
         { lifecycle, logger, flush: shutdown },
         { drainDelayMs: config.shutdownDrainDelayMs, gracePeriodMs: config.shutdownGracePeriodMs, ...signalOptions },
       ),
+    attachServer: clientErrors.attach,
     observeStream,
     observeSse: (streamOptions) => observeSse(observeStream, streamOptions),
     errorHandler: (handlerOptions) => errorHandler({ logger, format: handlerOptions?.format }),

@@ -4,15 +4,18 @@
  */
 export const ERROR_CATALOGUE = {
   SIGHTLINE_ERR_MALFORMED_JSON: { status: 400, message: 'Request body is not valid JSON' },
+  SIGHTLINE_ERR_MALFORMED_HTTP: { status: 400, message: 'The request is not valid HTTP' },
   SIGHTLINE_ERR_BAD_REQUEST: { status: 400, message: 'Bad request' },
   SIGHTLINE_ERR_UNAUTHORIZED: { status: 401, message: 'Missing or invalid credentials' },
   SIGHTLINE_ERR_FORBIDDEN: { status: 403, message: 'Forbidden' },
   SIGHTLINE_ERR_NOT_FOUND: { status: 404, message: 'No route matches this request' },
   SIGHTLINE_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  SIGHTLINE_ERR_REQUEST_TIMEOUT: { status: 408, message: 'The request did not arrive in time' },
   SIGHTLINE_ERR_CONFLICT: { status: 409, message: 'The resource is busy' },
   SIGHTLINE_ERR_BODY_TOO_LARGE: { status: 413, message: 'Request body is too large' },
   SIGHTLINE_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type or encoding' },
   SIGHTLINE_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests' },
+  SIGHTLINE_ERR_HEADERS_TOO_LARGE: { status: 431, message: 'Request headers are too large' },
   SIGHTLINE_ERR_CLIENT: { status: 400, message: 'The request could not be processed' },
   SIGHTLINE_ERR_INTERNAL: { status: 500, message: 'Internal server error' },
   SIGHTLINE_ERR_JOB_FAILED: { status: 500, message: 'The job failed' },

@@ -95,6 +95,8 @@ export { createRuntimeSettings } from './runtimeSettings';
 export type { RuntimeSettings, RuntimeSettingsView, SettingsUpdate } from './runtimeSettings';
 export { handleSignals } from './gracefulShutdown';
 export type { SignalHandling, SignalHandlingOptions } from './gracefulShutdown';
+export { createClientErrorResponder } from './clientErrorResponder';
+export type { AttachServerOptions, ClientErrorResponder } from './clientErrorResponder';
 export { adminTokenMatcher } from './adminToken';
 export {
   parseTraceparent,

@@ -48,6 +48,13 @@ export const METRIC_CATALOGUE = {
     buckets: [100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000],
     section: 'http',
   },
+  httpClientErrors: {
+    name: 'http_client_errors_total',
+    type: 'counter',
+    help: "Connections whose request Node's HTTP parser refused or that failed before an answer, by Node's error code (HPE_HEADER_OVERFLOW, HPE_INVALID_CHUNK_SIZE, ERR_HTTP_REQUEST_TIMEOUT, ECONNRESET, …), on servers given to obs.attachServer().",
+    labelNames: ['code'],
+    section: 'http',
+  },
   streamsActive: {
     name: 'streams_active',
     type: 'gauge',
