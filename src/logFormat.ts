@@ -72,11 +72,13 @@ export function createLineFormat({ identity, context, redactor, stats, onRequest
     try {
       // Written as text rather than built as an object and stringified: one pass, no copies.
       // The members above a line's own fields come first and are never overwritten by them.
-      const target = typeof info.target === 'string' ? info.target : defaultTarget;
+      const target = fieldOf(info, 'target');
+      const message = fieldOf(info, 'message');
+      let unreadable = message === CANNOT_READ;
       let text =
         `{"timestamp":"${timestamp}","level":${JSON.stringify(info.level)}` +
-        `,"message":${JSON.stringify(redactor.string(messageText(info.message)))}${identityMembers}` +
-        `,"target":${JSON.stringify(target)}`;
+        `,"message":${JSON.stringify(redactor.string(unreadable ? UNREADABLE : messageText(message)))}${identityMembers}` +
+        `,"target":${JSON.stringify(typeof target === 'string' ? target : defaultTarget)}`;
       const reserved = request === undefined ? LINE_MEMBERS : REQUEST_LINE_MEMBERS;
       if (request !== undefined) {
         // A context pinned to an event may lack ids: those members are left out.
@@ -84,12 +86,17 @@ export function createLineFormat({ identity, context, redactor, stats, onRequest
         const { fields } = line;
         // A line's own field of the same name wins over the request's.
         for (const key in fields) {
-          if (!reserved.has(key) && info[key] === undefined) text += member(fields[key], key);
+          if (!reserved.has(key) && fieldOf(info, key) === undefined) text += member(fields[key], key);
         }
       }
       for (const key in info) {
-        if (!reserved.has(key)) text += member(info[key], key);
+        if (reserved.has(key)) continue;
+        const value = fieldOf(info, key);
+        if (value === CANNOT_READ) unreadable = true;
+        text += member(value === CANNOT_READ ? UNREADABLE : value, key);
       }
+      // One count per line, as for a line written in the reduced form below.
+      if (unreadable) stats.formatErrors += 1;
       text += '}';
       if (typeof line.requestId === 'string' && onRequestLine !== undefined) onRequestLine(line.requestId, text);
       return text;
@@ -104,7 +111,7 @@ export function createLineFormat({ identity, context, redactor, stats, onRequest
         env,
         target: 'sightline',
         request_id: line.requestId,
-        format_error: error instanceof Error ? error.message : String(error),
+        format_error: describeError(error),
       });
     }
   }
@@ -271,6 +278,26 @@ export function createTimestampClock(now: () => number = Date.now): { now(): str
 }
 
 const MILLISECONDS: readonly string[] = Array.from({ length: 1000 }, (_, ms) => String(ms).padStart(3, '0'));
+
+/** A field whose getter throws is written as the redactor writes a nested value it cannot read. */
+const UNREADABLE = '[Unserializable]';
+const CANNOT_READ: unique symbol = Symbol('cannot read');
+
+function fieldOf(info: Info, key: string): unknown {
+  try {
+    return info[key];
+  } catch {
+    return CANNOT_READ;
+  }
+}
+
+function describeError(error: unknown): string {
+  try {
+    return error instanceof Error ? String(error.message) : String(error);
+  } catch {
+    return 'unknown error';
+  }
+}
 
 function messageText(message: unknown): string {
   if (typeof message === 'string') return message;

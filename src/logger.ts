@@ -1,6 +1,7 @@
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
 import { BatchedStreamTransport } from './batchedStreamTransport';
+import { containLogCalls } from './containedLogCalls';
 import type { ContextStore } from './context';
 import { writeAroundStreams } from './directLogWrite';
 import { createLineFormat, type LineIdentity } from './logFormat';
@@ -35,7 +36,8 @@ export interface LoggerHandle {
 /**
  * A winston logger whose format does all the work (context, redaction, sampling, one
  * `JSON.stringify`) and whose transports can fail without the caller noticing: a
- * transport that throws or emits `error` is counted and kept attached.
+ * transport that throws or emits `error` is counted and kept attached. Its logging
+ * methods never throw, whatever their arguments (see `containLogCalls`).
  */
 export function createLogger(options: LoggerOptions): LoggerHandle {
   const { identity, level, context, redactor, stats } = options;
@@ -59,6 +61,7 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
   // without a listener that would crash the process.
   logger.on('error', countError);
   writeAroundStreams(logger);
+  containLogCalls(logger, stats);
   const add = logger.add.bind(logger);
   logger.add = (transport: TransportStream) => add(containTransport(transport, countError));
 

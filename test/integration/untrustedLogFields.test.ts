@@ -49,4 +49,23 @@ describe('log lines made of what a client sent', () => {
     const [line] = await waitForLines(logs, (l) => l.message === 'order rejected');
     expect(line).toMatchObject({ level: 'warn', request_id: 'exc-2', exception: true });
   });
+
+  it('answers as usual when a route logs an object whose getter throws, and writes the line', async () => {
+    const { app, logs, obs } = observedApp((a, o) => {
+      a.get('/profile', (_req, res) => {
+        const session = Object.defineProperty({ user: 'u-1' }, 'expiresAt', {
+          enumerable: true,
+          get() {
+            throw new Error('session closed');
+          },
+        });
+        o.logger.info('profile read', session);
+        res.json({ ok: true });
+      });
+    });
+    await request(app).get('/profile').set('x-request-id', 'get-1').expect(200);
+    const [line] = await waitForLines(logs, (l) => l.message === 'profile read');
+    expect(line).toMatchObject({ request_id: 'get-1', user: 'u-1', expiresAt: '[Unserializable]' });
+    expect(obs.logStats().formatErrors).toBe(1);
+  });
 });

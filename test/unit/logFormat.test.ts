@@ -78,12 +78,26 @@ describe('createLineFormat', () => {
     expect(recorded).toEqual([]);
   });
 
-  it('writes a reduced line and counts it when a field cannot be read', () => {
+  it('marks a field or message whose getter throws, writes the rest of the line and counts it', () => {
     const { stats, write } = setup();
-    const info: Record<string, unknown> = { level: 'info', message: 'm' };
+    const info: Record<string, unknown> = { level: 'info', message: 'm', kept: 1 };
     Object.defineProperty(info, 'bad', { enumerable: true, get: () => { throw new Error('getter failed'); } });
+    expect(JSON.parse(write(info) as string)).toMatchObject({ message: 'm', kept: 1, bad: '[Unserializable]' });
+    const line: Record<string, unknown> = { level: 'warn', code: 'E1' };
+    Object.defineProperty(line, 'message', { enumerable: true, get: () => { throw new Error('getter failed'); } });
+    expect(JSON.parse(write(line) as string)).toMatchObject({ level: 'warn', message: '[Unserializable]', code: 'E1' });
+    expect(stats.formatErrors).toBe(2);
+  });
+
+  it('writes a reduced line and counts it when the fields cannot be listed', () => {
+    const { stats, write } = setup();
+    const info = new Proxy({ level: 'info', message: 'm' } as Record<string | symbol, unknown>, {
+      ownKeys() {
+        throw new Error('no keys');
+      },
+    });
     const line = JSON.parse(write(info) as string) as Record<string, unknown>;
-    expect(line).toMatchObject({ message: 'log line could not be formatted', format_error: 'getter failed' });
+    expect(line).toMatchObject({ message: 'log line could not be formatted', format_error: 'no keys' });
     expect(stats.formatErrors).toBe(1);
   });
 
