@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { openAiErrorFormat } from '../src';
 import { createCompetitorApp, type CompetitorApp } from './app';
 
 /** `npm run competitor`: one competitor on PORT. Prints JSON log lines only; SIGTERM or SIGINT stop it gracefully. */
@@ -21,6 +22,7 @@ function main(): void {
     obs.logger.fatal('competitor could not listen', { target: 'lifecycle', error, port: config.port, host: config.host });
     void competitor.close().finally(() => process.exit(1));
   });
+  obs.attachServer(server, { format: openAiErrorFormat });
   server.listen({ port: config.port, host: config.host, backlog: 4096 }, () => {
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : config.port;

@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { openAiErrorFormat } from '../src';
 import { createGatewayApp, type GatewayApp } from './app';
 import { GatewayConfigError } from './config';
 
@@ -23,6 +24,7 @@ function main(): void {
     obs.logger.fatal('gateway could not listen', { target: 'gateway', error, port: config.port, host: config.host });
     void gateway.close().finally(() => process.exit(1));
   });
+  obs.attachServer(server, { format: openAiErrorFormat });
   server.listen({ port: config.port, host: config.host, backlog: 4096 }, () => {
     const address = server.address();
     obs.logger.info('gateway listening', {

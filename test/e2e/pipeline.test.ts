@@ -3,6 +3,7 @@
  * started by the launcher's own helpers, their JSON log lines collected from stdout, and
  * their spans from an OTLP receiver started here.
  */
+import { connect } from 'node:net';
 import path from 'node:path';
 import OpenAI, { APIError } from 'openai';
 import { startService, stopServices, waitUntilReady, type LauncherOutput, type RunningService, type ServiceSpec } from '../../scripts/launcher';
@@ -39,6 +40,7 @@ async function waitForLine(predicate: (line: Line) => boolean, timeoutMs = 5000)
 
 let receiver: OtlpReceiver;
 let gatewayUrl: string;
+let fastPort: number;
 let steadyPort: number;
 let steadySpec: ServiceSpec;
 const services: RunningService[] = [];
@@ -71,7 +73,8 @@ async function launch(spec: ServiceSpec): Promise<RunningService> {
 
 beforeAll(async () => {
   receiver = await startOtlpReceiver();
-  const [fastPort, gatewayPort] = [await freePort(), await freePort()];
+  fastPort = await freePort();
+  const gatewayPort = await freePort();
   steadyPort = await freePort();
   steadySpec = competitorSpec('steady', 'baseline', steadyPort);
   await Promise.all([launch(competitorSpec('fast', 'fast', fastPort)), launch(steadySpec)]);
@@ -96,6 +99,19 @@ afterAll(async () => {
   await stopServices(services, 5000);
   await receiver?.close();
 });
+
+/** Writes `bytes` on a connection of its own and answers what came back once the server closed it. */
+function rawExchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve) => {
+    let received = '';
+    const socket = connect(port, '127.0.0.1', () => socket.end(bytes));
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    // The server closes while the rest of the headers is still on its way: a reset then is expected.
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(received));
+  });
+}
 
 const client = (): OpenAI => new OpenAI({ baseURL: `${gatewayUrl}/v1`, apiKey: 'unused', maxRetries: 0 });
 
@@ -124,6 +140,20 @@ describe('the pipeline in real processes', () => {
     }
     // The same request id reached the competitor.
     await waitForLine((l) => l.service === 'competitor-fast' && l.message === 'request completed' && l.request_id === requestId);
+  });
+
+  it('answers a request with 64 KB of headers with 431 in OpenAI\'s error shape, from the gateway and a competitor alike', async () => {
+    for (const port of [Number(new URL(gatewayUrl).port), fastPort]) {
+      const answer = await rawExchange(port, `GET /v1/models HTTP/1.1\r\nHost: x\r\nx-big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 431 /);
+      expect(head).toMatch(/\r\nContent-Type: application\/json; charset=utf-8\r\n/);
+      expect(JSON.parse(body)).toEqual({
+        error: { message: 'Request headers are too large', type: 'invalid_request_error', param: null, code: 'SIGHTLINE_ERR_HEADERS_TOO_LARGE', request_id: expect.any(String) },
+      });
+    }
+    await waitForLine((l) => l.service === 'gateway' && l.message === 'client error answered' && l.code === 'HPE_HEADER_OVERFLOW');
+    await waitForLine((l) => l.service === 'competitor-fast' && l.message === 'client error answered' && l.code === 'HPE_HEADER_OVERFLOW');
   });
 
   it('follows one trace from the gateway through the competitor to the sandbox child', async () => {
