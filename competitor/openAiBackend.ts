@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Request, Response } from 'express';
-import { RequestError, type Observability } from '../src';
+import { isEventStreamContentType, RequestError, type Observability } from '../src';
 import type { ChatRequest } from './chatRequest';
 import type { CompletionBackend } from './completionBackend';
 import type { CompetitorMetricSet } from './competitorMetricSet';
@@ -65,9 +65,18 @@ export function openAiBackend(options: OpenAiBackendOptions): CompletionBackend 
       return;
     }
 
+    const contentType = upstream.headers.get('content-type');
+    if (!isEventStreamContentType(contentType)) {
+      metrics.completions.inc({ mode, outcome: 'failed' });
+      await upstream.body.cancel().catch(() => undefined);
+      const given = contentType === null ? 'no content type' : `content type ${JSON.stringify(contentType.slice(0, 100))}`;
+      obs.logger.warn('upstream model answered without an event stream', { target: 'model', upstream_status: upstream.status, upstream_content_type: contentType });
+      throw new RequestError(502, `The upstream model answered ${upstream.status} with ${given}, not an event stream`, { reason: 'upstream_not_event_stream' });
+    }
     const { observation, writer } = openSseStream(obs, req, res, keepaliveIntervalMs);
     try {
       await pipeBody(upstream.body, (chunk) => writer.raw(chunk), signal);
+      writer.endRaw();
       writer.stop();
       res.end();
       metrics.completions.inc({ mode, outcome: 'completed' });

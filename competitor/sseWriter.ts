@@ -1,16 +1,32 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isOpenAiContentEvent, type Observability, type StreamObservation } from '../src';
+import { createSseFrameAssembler, FRAME_TOO_LARGE, isOpenAiContentEvent, type Observability, type StreamObservation } from '../src';
 
 export interface SseWriterOptions {
   /** Write `: ping` when nothing else was written for this long. */
   readonly keepaliveIntervalMs: number;
+  /** Bytes an unfinished passed-through frame may hold (default 1 MiB). */
+  readonly maxFrameBytes?: number;
+}
+
+/** A passed-through stream that cannot be relayed as whole frames. */
+export class PassThroughError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PassThroughError';
+  }
 }
 
 export interface SseWriter {
   /** Writes one `data:` frame. */
   data(payload: string): void;
-  /** Writes bytes that already are SSE (a stream passed through); pings wait for a frame boundary. */
-  raw(chunk: Uint8Array | string): void;
+  /**
+   * Passes bytes that already are SSE through, whole frames only: an unfinished one is held
+   * until its blank line, so pings and a final error never land inside it. Throws
+   * `PassThroughError` when an unfinished frame passes the frame limit.
+   */
+  raw(chunk: Uint8Array): void;
+  /** Ends a pass-through: throws `PassThroughError` when it stopped in the middle of an event. */
+  endRaw(): void;
   /** `data: [DONE]`, then the end of the response. */
   done(): void;
   /** A final `data: {"error": …}` frame, then the end: OpenAI clients raise it instead of ending quietly. */
@@ -29,10 +45,10 @@ export function createSseWriter(res: ServerResponse, options: SseWriterOptions):
     throw new TypeError(`sseWriter: keepaliveIntervalMs must be a positive integer, got ${String(keepaliveIntervalMs)}`);
   }
   let ended = false;
-  let atFrameBoundary = true;
+  const frames = createSseFrameAssembler(options.maxFrameBytes);
   const keepalive = setTimeout(function sendPing() {
     if (ended || res.destroyed) return;
-    if (atFrameBoundary) res.write(PING);
+    res.write(PING);
     keepalive.refresh();
   }, keepaliveIntervalMs);
   keepalive.unref();
@@ -55,14 +71,19 @@ export function createSseWriter(res: ServerResponse, options: SseWriterOptions):
       write(`data: ${payload}\n\n`);
     },
     raw(chunk) {
-      write(chunk);
-      atFrameBoundary = endsFrame(chunk);
+      const complete = frames.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      if (complete === FRAME_TOO_LARGE) throw new PassThroughError('the upstream sent an event larger than the frame limit');
+      if (complete !== undefined) write(complete);
+    },
+    endRaw() {
+      if (!frames.heldOnlyLineEndings) throw new PassThroughError('the upstream ended the stream in the middle of an event');
     },
     done() {
       write('data: [DONE]\n\n');
       end();
     },
     fail(error) {
+      frames.drop();
       write(`data: ${JSON.stringify({ error })}\n\n`);
       end();
     },
@@ -74,16 +95,6 @@ export function createSseWriter(res: ServerResponse, options: SseWriterOptions):
       return ended;
     },
   };
-}
-
-const LF = 10;
-const CR = 13;
-
-function endsFrame(chunk: Uint8Array | string): boolean {
-  if (typeof chunk === 'string') return chunk.endsWith('\n\n') || chunk.endsWith('\r\n\r\n');
-  const n = chunk.length;
-  if (n < 2 || chunk[n - 1] !== LF) return false;
-  return chunk[n - 2] === LF || (n >= 4 && chunk[n - 2] === CR && chunk[n - 3] === LF && chunk[n - 4] === CR);
 }
 
 /** Starts an OpenAI chunk stream: 200 with SSE headers, observed by sightline, kept alive by pings. */

@@ -18,6 +18,7 @@ export interface GatewayConfig {
   readonly totalTimeoutMs: number;
   readonly keepaliveIntervalMs: number;
   readonly maxBufferedBytes: number;
+  readonly maxFrameBytes: number;
   readonly slowClientTimeoutMs: number;
   readonly contractTtftMs: number;
   readonly contractGapMs: number;
@@ -221,6 +222,17 @@ const SETTINGS: Settings = {
       .int({ error: 'must be a whole number of bytes' })
       .min(16 * 1024, { error: 'must be at least 16384' })
       .max(1024 * 1024 * 1024, { error: 'must be at most 1 GiB' }),
+    fromText: numberText,
+  },
+  maxFrameBytes: {
+    name: 'GATEWAY_MAX_FRAME_BYTES',
+    default: String(1024 * 1024),
+    meaning: 'bytes one upstream event (a line, or a multi-line event) may reach before its blank line; over it the stream ends with an error event (`frame_too_large`)',
+    schema: z
+      .number()
+      .int({ error: 'must be a whole number of bytes' })
+      .min(1024, { error: 'must be at least 1024' })
+      .max(64 * 1024 * 1024, { error: 'must be at most 64 MiB' }),
     fromText: numberText,
   },
   slowClientTimeoutMs: {

@@ -29,6 +29,8 @@ export const UPSTREAM_FAILURE_REASONS = [
   'http_status',
   'error_event',
   'interrupted',
+  'not_event_stream',
+  'frame_too_large',
 ] as const;
 
 /** Why the gateway cut its own call to a competitor short. */
@@ -107,6 +109,13 @@ export const GATEWAY_METRICS = [
     help: 'Data events of a relayed stream that are not a JSON object nor `[DONE]`, or whose JSON the gateway read (error and janus events) and could not parse; `stream_events_total` counts all of them.',
     labelNames: ['competitor'],
   },
+  {
+    key: 'partialFramesDropped',
+    name: 'gateway_stream_partial_frames_dropped_total',
+    type: 'counter',
+    help: 'Unfinished events a stream ended with (the upstream failed, idled, sent one over GATEWAY_MAX_FRAME_BYTES or closed mid-event): held back, never written, so the final error event reaches the client whole.',
+    labelNames: ['competitor'],
+  },
 ] as const satisfies readonly GatewayMetricDefinition[];
 
 /** Events the gateway emits on `obs.events` (each is also a log line, message `event`). */
@@ -154,6 +163,7 @@ export function createGatewayMetrics(metrics: SightlineMetrics, competitors: rea
     gateway.streamOverflows.inc({ competitor }, 0);
     gateway.upstreamTtft.zero({ competitor });
     gateway.streamParseErrors.inc({ competitor }, 0);
+    gateway.partialFramesDropped.inc({ competitor }, 0);
     for (const kind of CONTRACT_KINDS) gateway.contractViolations.inc({ competitor, kind }, 0);
   }
   return gateway;

@@ -3,6 +3,8 @@ import type { Observability } from '../src';
 import type { Competitor } from './competitors';
 import type { GatewayConfig } from './config';
 import type { GatewayMetrics } from './gatewayMetrics';
+import { unrefTimer } from './unrefTimer';
+import { upstreamCallLog } from './upstreamCallLog';
 import { callUpstream, requestErrorOf, UpstreamFailure, type UpstreamOutcome } from './upstreamRequest';
 
 export interface JsonForwardDeps {
@@ -28,7 +30,7 @@ export function forwardCompletion(
 ): Promise<UpstreamOutcome> {
   const { obs, config, metrics } = deps;
   const id = competitor.id;
-  const requestContext = obs.context.get();
+  const { note } = upstreamCallLog(obs);
   let done = false;
   let answered = false;
   let idleTimer: NodeJS.Timeout | undefined;
@@ -36,8 +38,8 @@ export function forwardCompletion(
   const outcome = new Promise<UpstreamOutcome>((resolve) => {
     settle = resolve;
   });
-  const totalTimer = timer(() => fail(new UpstreamFailure('total', `${id} did not answer within ${config.totalTimeoutMs} ms`)), config.totalTimeoutMs);
-  const headersTimer = timer(
+  const totalTimer = unrefTimer(() => fail(new UpstreamFailure('total', `${id} did not answer within ${config.totalTimeoutMs} ms`)), config.totalTimeoutMs);
+  const headersTimer = unrefTimer(
     () => fail(new UpstreamFailure('first_token', `${id} did not start its answer within ${config.firstTokenTimeoutMs} ms`)),
     config.firstTokenTimeoutMs,
   );
@@ -63,7 +65,7 @@ export function forwardCompletion(
     }
     answered = true;
     clearTimeout(headersTimer);
-    idleTimer = timer(() => fail(new UpstreamFailure('idle', `${id} sent nothing for ${config.idleTimeoutMs} ms`)), config.idleTimeoutMs);
+    idleTimer = unrefTimer(() => fail(new UpstreamFailure('idle', `${id} sent nothing for ${config.idleTimeoutMs} ms`)), config.idleTimeoutMs);
     const status = response.statusCode ?? 0;
     const chunks: Buffer[] = [];
     let size = 0;
@@ -123,14 +125,4 @@ export function forwardCompletion(
     clearTimeout(headersTimer);
     clearTimeout(idleTimer);
   }
-
-  function note(key: string, value: unknown): void {
-    if (requestContext !== undefined) requestContext.fields[key] = value;
-  }
-}
-
-function timer(callback: () => void, ms: number): NodeJS.Timeout {
-  const handle = setTimeout(callback, ms);
-  handle.unref();
-  return handle;
 }

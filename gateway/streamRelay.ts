@@ -1,23 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { isOpenAiContentEvent, type Observability, type ObserveStreamOptions, type StreamFigures } from '../src';
+import { createSseFrameAssembler, FRAME_TOO_LARGE, isEventStreamContentType, type Observability, type StreamFigures } from '../src';
 import type { Competitor } from './competitors';
 import type { GatewayConfig } from './config';
 import type { CONTRACT_KINDS, GatewayMetrics } from './gatewayMetrics';
+import { createRelayedEventReader } from './relayedEvents';
+import { unrefTimer } from './unrefTimer';
+import { upstreamCallLog } from './upstreamCallLog';
 import { callUpstream, requestErrorOf, UpstreamFailure, type UpstreamOutcome, type Verdict } from './upstreamRequest';
-
-type StreamEvent = Parameters<NonNullable<ObserveStreamOptions['isContent']>>[0];
 
 export interface StreamRelayDeps {
   readonly obs: Observability;
   readonly config: GatewayConfig;
   readonly metrics: GatewayMetrics;
-}
-
-/** A `delta.janus` event of the competitor contract (tool and sandbox lifecycle). */
-export interface JanusEvent {
-  readonly event: string;
-  readonly payload: unknown;
 }
 
 export type CutReason = 'slow_client' | 'buffer_limit';
@@ -28,11 +23,6 @@ const SSE_HEADERS = Object.freeze({
   'x-accel-buffering': 'no',
 });
 const PING = ': ping\n\n';
-/** Janus events kept for the log line; a stream may carry thousands. */
-const MAX_JANUS_EVENTS = 50;
-/** A janus event's payload is kept only when its event is this small; a tool's whole output would pin memory. */
-const MAX_JANUS_EVENT_CHARS = 2048;
-const MAX_ERROR_MESSAGE = 500;
 /** A competitor's 4xx body is passed through; beyond this it is replaced by an error of our own. */
 const MAX_REJECTION_BODY = 64 * 1024;
 /** Grace for the final error event to reach a client cut for being slow, before the socket is destroyed. */
@@ -56,32 +46,37 @@ export function relayStream(
   const { obs, config, metrics } = deps;
   const id = competitor.id;
   const labels = { competitor: id };
-  const requestContext = obs.context.get();
+  const requestId = obs.context.get()?.requestId;
+  const { say, sayAfterTick, note } = upstreamCallLog(obs);
   const startedAt = performance.now();
 
   let committed = false;
   let paused = false;
   let done = false;
-  let sawContent = false;
   let upstream: IncomingMessage | undefined;
-  let upstreamError: string | undefined;
-  let janusEvents: JanusEvent[] | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
   let keepaliveTimer: NodeJS.Timeout | undefined;
   let slowTimer: NodeJS.Timeout | undefined;
   let lastWriteAt: number | undefined;
-  let deferred: [message: string, fields: Record<string, unknown>][] | undefined;
   let settle: (outcome: UpstreamOutcome) => void = () => undefined;
   const outcome = new Promise<UpstreamOutcome>((resolve) => {
     settle = resolve;
   });
 
-  const observation = obs.observeStream(req, res, { upstream: id, isContent });
-  const totalTimer = timer(
+  // Only whole frames are written: a keep-alive or an error event of the gateway's own never lands inside one.
+  const frames = createSseFrameAssembler(config.maxFrameBytes);
+  const events = createRelayedEventReader({
+    parseError: () => metrics.streamParseErrors.inc(labels),
+    firstContent,
+    janus: (entry) => say('info', 'stream event', { competitor_id: id, janus_event: entry.event, payload: entry.payload }),
+    ended: () => done,
+  });
+  const observation = obs.observeStream(req, res, { upstream: id, isContent: events.isContent, maxFrameBytes: config.maxFrameBytes });
+  const totalTimer = unrefTimer(
     () => fail(new UpstreamFailure('total', `${id} did not finish within ${config.totalTimeoutMs} ms`)),
     config.totalTimeoutMs,
   );
-  const firstTokenTimer = timer(
+  const firstTokenTimer = unrefTimer(
     () => fail(new UpstreamFailure('first_token', `${id} sent no content within ${config.firstTokenTimeoutMs} ms`)),
     config.firstTokenTimeoutMs,
   );
@@ -102,45 +97,7 @@ export function relayStream(
   sayAfterTick('upstream call started', { competitor_id: id, stream: true });
   return outcome;
 
-  /**
-   * Called by sightline, synchronously, for each data event as it is written. Text checks
-   * decide; JSON is parsed only for the rare events carrying an `error` or `janus` object.
-   */
-  function isContent(event: StreamEvent): boolean {
-    const { data } = event;
-    if (firstNonSpace(data) !== OPEN_BRACE) {
-      if (data !== DONE) metrics.streamParseErrors.inc(labels);
-      return false;
-    }
-    let parsed: unknown = NOT_PARSED;
-    if (objectFollowsKey(data, ERROR_KEY)) {
-      parsed = parseEvent(data);
-      const error = (parsed as { error?: unknown } | undefined)?.error;
-      // Only a top-level `error` ends a stream; a tool's error inside a janus payload does not.
-      if (typeof error === 'object' && error !== null) {
-        if (!done) noteUpstreamError(error as { message?: unknown });
-        return false;
-      }
-    }
-    if (objectFollowsKey(data, JANUS_KEY)) {
-      if (parsed === NOT_PARSED) parsed = parseEvent(data);
-      noteJanus(parsed, data.length);
-    }
-    // A parsed chunk is judged by its delta alone, so a payload's own `content` does not count.
-    const content = parsed === NOT_PARSED ? isOpenAiContentEvent(event) : deltaCarriesContent(parsed);
-    if (content && !sawContent) firstContent();
-    return content;
-  }
-
-  /** An event's JSON, counted as a parse error when it is not JSON (undefined then). */
-  function parseEvent(data: string): unknown {
-    const parsed = parseJson(data);
-    if (parsed === undefined) metrics.streamParseErrors.inc(labels);
-    return parsed;
-  }
-
   function firstContent(): void {
-    sawContent = true;
     clearTimeout(firstTokenTimer);
     const ms = performance.now() - startedAt;
     metrics.upstreamTtft.observe(labels, ms / 1000);
@@ -149,27 +106,8 @@ export function relayStream(
     working();
   }
 
-  function noteUpstreamError(error: { message?: unknown }): void {
-    if (upstreamError !== undefined) return;
-    const message = typeof error.message === 'string' && error.message !== '' ? error.message : 'error event';
-    upstreamError = message.slice(0, MAX_ERROR_MESSAGE);
-  }
-
-  function noteJanus(parsed: unknown, size: number): void {
-    const janus = (deltaOf(parsed)?.janus ?? (parsed as { janus?: unknown } | undefined)?.janus) as
-      | { event?: unknown; payload?: unknown }
-      | undefined;
-    if (typeof janus !== 'object' || janus === null || typeof janus.event !== 'string') return;
-    const payload = size <= MAX_JANUS_EVENT_CHARS ? janus.payload : { omitted: true, event_chars: size };
-    const entry: JanusEvent = { event: janus.event.slice(0, 64), payload };
-    janusEvents ??= [];
-    if (janusEvents.length >= MAX_JANUS_EVENTS) return;
-    janusEvents.push(entry);
-    say('info', 'stream event', { competitor_id: id, janus_event: entry.event, payload: entry.payload });
-  }
-
   function onConnected(): void {
-    if (idleTimer === undefined) idleTimer = timer(onIdle, config.idleTimeoutMs);
+    if (idleTimer === undefined) idleTimer = unrefTimer(onIdle, config.idleTimeoutMs);
     else idleTimer.refresh();
   }
 
@@ -197,7 +135,14 @@ export function relayStream(
       rejected(response, status);
       return;
     }
-    keepaliveTimer = timer(onKeepaliveDue, config.keepaliveIntervalMs);
+    const contentType = response.headers['content-type'];
+    if (!isEventStreamContentType(contentType)) {
+      say('info', 'upstream answered', { ...answered, upstream_content_type: contentType?.slice(0, 100) });
+      const given = contentType === undefined ? 'no content type' : `content type ${JSON.stringify(contentType.slice(0, 100))}`;
+      fail(new UpstreamFailure('not_event_stream', `${id} answered HTTP ${status} with ${given}, not an event stream`, status));
+      return;
+    }
+    keepaliveTimer = unrefTimer(onKeepaliveDue, config.keepaliveIntervalMs);
     response.on('data', onData);
     response.on('end', onUpstreamEnd);
     response.on('close', onUpstreamClose);
@@ -207,10 +152,16 @@ export function relayStream(
   function onData(chunk: Buffer): void {
     if (done) return;
     idleTimer?.refresh();
+    const complete = frames.push(chunk);
+    if (complete === undefined) return;
+    if (complete === FRAME_TOO_LARGE) {
+      fail(new UpstreamFailure('frame_too_large', `${id} sent an event of more than ${config.maxFrameBytes} bytes`));
+      return;
+    }
     if (!committed) commit();
     wrote();
-    const flushed = res.write(chunk);
-    if (upstreamError !== undefined) {
+    const flushed = res.write(complete);
+    if (events.upstreamError !== undefined) {
       endOnUpstreamError();
       return;
     }
@@ -245,7 +196,7 @@ export function relayStream(
     if (paused) return;
     paused = true;
     upstream?.pause();
-    slowTimer = timer(() => cut('slow_client'), config.slowClientTimeoutMs);
+    slowTimer = unrefTimer(() => cut('slow_client'), config.slowClientTimeoutMs);
     res.once('drain', onDrain);
   }
 
@@ -260,6 +211,10 @@ export function relayStream(
 
   function onUpstreamEnd(): void {
     if (done) return;
+    if (!frames.heldOnlyLineEndings) {
+      fail(new UpstreamFailure('interrupted', `${id} ended the stream in the middle of an event`));
+      return;
+    }
     if (!committed) commit();
     finish(undefined, 'success');
   }
@@ -267,7 +222,7 @@ export function relayStream(
   /** The competitor's own error event went through unchanged and ends the stream, which failed. */
   function endOnUpstreamError(): void {
     metrics.upstreamFailures.inc({ competitor: id, reason: 'error_event' });
-    note('upstream_error', upstreamError);
+    note('upstream_error', events.upstreamError);
     observation.fail('upstream_error', 'error_event');
     finish(undefined, 'failure');
     abortUpstream(undefined);
@@ -322,12 +277,13 @@ export function relayStream(
     if (!committed) {
       done = true;
       cleanup();
+      dropUnfinishedFrame();
       abortUpstream(failure.outcome === 'timeout' ? 'timeout' : undefined);
       settle({ verdict: 'failure', error: requestErrorOf(failure) });
       return;
     }
     const type = failure.outcome === 'timeout' ? 'timeout_error' : 'upstream_error';
-    finish(errorEvent(failure.message, type, failure.code, requestContext?.requestId), 'failure');
+    finish(errorEvent(failure.message, type, failure.code, requestId), 'failure');
     abortUpstream(failure.outcome === 'timeout' ? 'timeout' : undefined);
   }
 
@@ -340,15 +296,16 @@ export function relayStream(
     obs.events.emit('stream.cut', { buffered_bytes: buffered }, { competitor: id, reason });
     observation.fail('timeout', reason);
     const message = reason === 'slow_client' ? `the client read nothing for ${config.slowClientTimeoutMs} ms` : `more than ${config.maxBufferedBytes} bytes waited for the client`;
-    finish(errorEvent(message, 'timeout_error', reason, requestContext?.requestId), 'success');
+    finish(errorEvent(message, 'timeout_error', reason, requestId), 'success');
     abortUpstream('slow_client');
-    const destroyTimer = timer(() => res.destroy(), Math.min(CUT_GRACE_MS, config.slowClientTimeoutMs));
+    const destroyTimer = unrefTimer(() => res.destroy(), Math.min(CUT_GRACE_MS, config.slowClientTimeoutMs));
     res.once('close', () => clearTimeout(destroyTimer));
   }
 
   function finish(tail: string | undefined, verdict: Verdict): void {
     done = true;
     cleanup();
+    dropUnfinishedFrame();
     res.end(tail);
     contract(observation.finish(true));
     settle({ verdict, error: undefined });
@@ -356,7 +313,7 @@ export function relayStream(
 
   function onResponseClose(): void {
     // Noted only now: a context field is repeated on every later line of the request.
-    if (janusEvents !== undefined) note('janus_events', janusEvents);
+    if (events.janusEvents !== undefined) note('janus_events', events.janusEvents);
     if (done) return;
     done = true;
     cleanup();
@@ -364,6 +321,14 @@ export function relayStream(
     const figures = observation.finish(false);
     if (committed) contract(figures);
     settle({ verdict: upstream === undefined ? 'inconclusive' : 'success', error: undefined });
+  }
+
+  /** An event the upstream began and never ended is not passed on: the client could not parse it. */
+  function dropUnfinishedFrame(): void {
+    if (frames.heldOnlyLineEndings) return;
+    const bytes = frames.drop();
+    metrics.partialFramesDropped.inc(labels);
+    note('dropped_frame_bytes', bytes);
   }
 
   function contract(figures: StreamFigures): void {
@@ -399,37 +364,6 @@ export function relayStream(
     lastWriteAt = now;
     if (gap > config.contractGapMs) say('warn', 'gap over contract', { competitor_id: id, gap_ms: Math.round(gap), contract_gap_ms: config.contractGapMs });
   }
-
-  /**
-   * Bookkeeping lines wait for the next tick, which is when a pooled connection sends the
-   * request and when an upstream's first bytes reach the client; any other line writes them first.
-   */
-  function sayAfterTick(message: string, fields: Record<string, unknown>): void {
-    if (deferred === undefined) {
-      deferred = [];
-      process.nextTick(sayDeferred);
-    }
-    deferred.push([message, fields]);
-  }
-
-  function sayDeferred(): void {
-    const lines = deferred;
-    deferred = undefined;
-    if (lines !== undefined) for (const [message, fields] of lines) say('info', message, fields);
-  }
-
-  /** A log line of this request: upstream callbacks run outside its async scope, so it is entered here. */
-  function say(level: 'info' | 'warn', message: string, fields: Record<string, unknown>): void {
-    if (deferred !== undefined) sayDeferred();
-    const line = (): void => void obs.logger.log(level, message, { target: 'gateway', ...fields });
-    if (requestContext === undefined) line();
-    else obs.context.run(requestContext, line);
-  }
-
-  /** Request context fields join the request's log lines; callbacks here may run outside its async scope. */
-  function note(key: string, value: unknown): void {
-    if (requestContext !== undefined) requestContext.fields[key] = value;
-  }
 }
 
 /** One final SSE event the openai client raises as an APIError instead of ending as if complete. */
@@ -437,68 +371,5 @@ export function errorEvent(message: string, type: string, code: string, requestI
   return `data: ${JSON.stringify({ error: { message, type, param: null, code, request_id: requestId } })}\n\n`;
 }
 
-const OPEN_BRACE = 0x7b;
-const COLON = 0x3a;
-const ERROR_KEY = '"error"';
-const JANUS_KEY = '"janus"';
-const DONE = '[DONE]';
-const NOT_PARSED = Symbol('not parsed');
-
-/** `isOpenAiContentEvent`'s decision on a parsed chunk, from `choices[0].delta` only. */
-export function deltaCarriesContent(parsed: unknown): boolean {
-  const delta = deltaOf(parsed);
-  if (delta === undefined) return false;
-  const { content, reasoning_content: reasoning, tool_calls: toolCalls } = delta;
-  return (
-    (typeof content === 'string' && content !== '') ||
-    (typeof reasoning === 'string' && reasoning !== '') ||
-    (Array.isArray(toolCalls) && toolCalls.length > 0)
-  );
-}
-
-function deltaOf(parsed: unknown): Record<string, unknown> | undefined {
-  const delta = (parsed as { choices?: { delta?: unknown }[] } | undefined)?.choices?.[0]?.delta;
-  return typeof delta === 'object' && delta !== null ? (delta as Record<string, unknown>) : undefined;
-}
-
-/** Whether `key` appears with an object as its value (`"error": {`). */
-export function objectFollowsKey(data: string, key: string): boolean {
-  for (let at = data.indexOf(key); at !== -1; at = data.indexOf(key, at + key.length)) {
-    const value = valueStart(data, at + key.length);
-    if (value !== -1 && data.charCodeAt(value) === OPEN_BRACE) return true;
-  }
-  return false;
-}
-
-/** Index of the value after a key (past `:` and whitespace), or -1 when no colon follows. */
-function valueStart(data: string, afterKey: number): number {
-  const colon = skipSpace(data, afterKey);
-  if (data.charCodeAt(colon) !== COLON) return -1;
-  return skipSpace(data, colon + 1);
-}
-
-function skipSpace(data: string, from: number): number {
-  let i = from;
-  for (let c = data.charCodeAt(i); c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d; c = data.charCodeAt(++i));
-  return i;
-}
-
-function firstNonSpace(data: string): number {
-  return data.charCodeAt(skipSpace(data, 0));
-}
-
-function parseJson(data: string): unknown {
-  try {
-    return JSON.parse(data) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function timer(callback: () => void, ms: number): NodeJS.Timeout {
-  const handle = setTimeout(callback, ms);
-  handle.unref();
-  return handle;
-}
 
 function ignore(): void {}

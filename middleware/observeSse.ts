@@ -19,6 +19,12 @@ export interface ObserveStreamOptions {
   readonly upstream?: string;
   /** Whether a data event carries content, for time to first event. Default: any but `[DONE]`. */
   readonly isContent?: (event: EventSourceMessage) => boolean;
+  /**
+   * Characters an unfinished line or event may reach while it is parsed (default 1 MiB); beyond,
+   * the stream is no longer parsed and `sightline_stream_observation_failures_total` counts it.
+   * The response itself is never touched.
+   */
+  readonly maxFrameBytes?: number;
 }
 
 export type ObserveStream = (
@@ -68,7 +74,7 @@ export function streamObserver(options: StreamMetricsOptions): ObserveStream {
     if (context.stream !== undefined) return context.stream;
     const name = streamOptions.upstream;
     const upstream = name === undefined ? NO_UPSTREAM : allowed.has(name) ? name : OTHER_UPSTREAM;
-    const { isContent } = streamOptions;
+    const { isContent, maxFrameBytes } = streamOptions;
     const observation = createStreamObservation({
       upstream,
       startedAt: context.startedAt,
@@ -84,6 +90,8 @@ export function streamObserver(options: StreamMetricsOptions): ObserveStream {
                 return false;
               }
             },
+      maxFrameBytes,
+      onFrameTooLarge: () => observationFailures.inc({ upstream }),
       onEnd: record,
     });
     context.stream = observation;

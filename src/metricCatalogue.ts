@@ -110,7 +110,7 @@ export const METRIC_CATALOGUE = {
   streamObservationFailures: {
     name: 'sightline_stream_observation_failures_total',
     type: 'counter',
-    help: "Stream events the application's isContent callback threw on; the event counted as no content and the stream went on.",
+    help: "Stream events the application's isContent callback threw on (counted as no content), and streams no longer parsed because an unfinished line or event passed maxFrameBytes; either way the stream itself went on.",
     labelNames: ['upstream'],
     section: 'stream',
   },

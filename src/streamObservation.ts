@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
+import { DEFAULT_MAX_FRAME_BYTES } from './sseFrameAssembler';
 
 export type StreamOutcome = 'completed' | 'client_aborted' | 'upstream_error' | 'timeout';
 
@@ -30,6 +31,13 @@ export interface StreamObservationOptions {
   readonly startedAt: number;
   /** Whether a data event carries content (counts for time to first event). Default: any but `[DONE]`. */
   readonly isContent?: (event: EventSourceMessage) => boolean;
+  /**
+   * Characters an unfinished line or event may reach while it is parsed (default 1 MiB).
+   * Beyond, the stream is no longer parsed (its figures stop there) and `onFrameTooLarge` is
+   * called; the bytes still reach the client, only the observation gives up.
+   */
+  readonly maxFrameBytes?: number;
+  readonly onFrameTooLarge?: () => void;
   readonly now?: () => number;
   /** Called once, with the final figures. */
   readonly onEnd?: (figures: StreamFigures) => void;
@@ -55,7 +63,7 @@ const notDone = (event: EventSourceMessage): boolean => event.data !== '[DONE]';
  * events, bytes. The parser only reads; the bytes go to the client unchanged.
  */
 export function createStreamObservation(options: StreamObservationOptions): StreamObservation {
-  const { upstream, startedAt, isContent = notDone, now = () => performance.now(), onEnd } = options;
+  const { upstream, startedAt, isContent = notDone, now = () => performance.now(), onEnd, onFrameTooLarge } = options;
   const decoder = new TextDecoder();
   let ttftMs: number | undefined;
   let lastFrameAt: number | undefined;
@@ -67,6 +75,7 @@ export function createStreamObservation(options: StreamObservationOptions): Stre
   let bytes = 0;
   let failure: { outcome: 'upstream_error' | 'timeout'; reason: string | undefined } | undefined;
   let figures: StreamFigures | undefined;
+  let parsing = true;
 
   const frame = (at: number): void => {
     if (lastFrameAt !== undefined) maxGapMs = Math.max(maxGapMs, at - lastFrameAt);
@@ -86,6 +95,12 @@ export function createStreamObservation(options: StreamObservationOptions): Stre
       frame(now());
       keepalives += 1;
     },
+    onError(error) {
+      if (error.type !== 'max-buffer-size-exceeded') return;
+      parsing = false;
+      onFrameTooLarge?.();
+    },
+    maxBufferSize: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
   });
 
   return {
@@ -96,7 +111,7 @@ export function createStreamObservation(options: StreamObservationOptions): Stre
     written(chunk) {
       if (figures !== undefined) return;
       bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
-      parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+      if (parsing) parser.feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
     },
     fail(outcome, reason) {
       if (figures === undefined && failure === undefined) failure = { outcome, reason };

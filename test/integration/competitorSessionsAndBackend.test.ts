@@ -135,4 +135,32 @@ describe('competitor with a real OpenAI-compatible upstream', () => {
     };
     await expect(read()).rejects.toBeInstanceOf(APIError);
   });
+
+  it('drops the unfinished event of an upstream that dies mid-frame, so the client raises the error event, not a SyntaxError', async () => {
+    const upstream = await fakeUpstream((_req, res) => {
+      res.setHeader('content-type', 'text/event-stream');
+      res.write(chunk('partial'));
+      res.write(chunk('never finished').slice(0, 25));
+      setTimeout(() => res.socket?.destroy(), 50);
+    });
+    const competitor = await start({ COMPETITOR_BACKEND: 'openai', COMPETITOR_UPSTREAM_URL: upstream.url, COMPETITOR_KEEPALIVE_INTERVAL_MS: '10' });
+    const client = new OpenAI({ baseURL: `${competitor.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const stream = await client.chat.completions.create({ model: 'baseline', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    let text = '';
+    const read = async (): Promise<void> => {
+      for await (const part of stream) text += part.choices[0]?.delta.content ?? '';
+    };
+    await expect(read()).rejects.toMatchObject({ constructor: APIError, code: 'upstream_error' });
+    expect(text).toBe('partial');
+  });
+
+  it('answers 502 when the upstream answers a stream request with something other than an event stream', async () => {
+    const upstream = await fakeUpstream((_req, res) => {
+      res.status(200).type('text/html').send('<html>maintenance</html>');
+    });
+    const competitor = await start({ COMPETITOR_BACKEND: 'openai', COMPETITOR_UPSTREAM_URL: upstream.url });
+    const client = new OpenAI({ baseURL: `${competitor.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+    const failure = client.chat.completions.create({ model: 'baseline', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    await expect(failure).rejects.toMatchObject({ status: 502, code: 'upstream_not_event_stream' });
+  });
 });

@@ -1,6 +1,6 @@
 import { createGatewayApp } from '../../gateway/app';
 import { GATEWAY_ENV_VARIABLES, GatewayConfigError, loadGatewayConfig } from '../../gateway/config';
-import { deltaCarriesContent, objectFollowsKey } from '../../gateway/streamRelay';
+import { deltaCarriesContent, objectFollowsKey } from '../../gateway/relayedEvents';
 import { captureLogs } from '../../src/testing';
 
 function problemsOf(load: () => unknown): string[] {
@@ -104,6 +104,7 @@ describe('gateway configuration', () => {
       'GATEWAY_TOTAL_TIMEOUT_MS',
       'GATEWAY_KEEPALIVE_INTERVAL_MS',
       'GATEWAY_MAX_BUFFERED_BYTES',
+      'GATEWAY_MAX_FRAME_BYTES',
       'GATEWAY_SLOW_CLIENT_TIMEOUT_MS',
       'GATEWAY_CONTRACT_TTFT_MS',
       'GATEWAY_CONTRACT_GAP_MS',

@@ -36,6 +36,11 @@ function sseApp() {
           res.end('data: [DONE]\n\n');
         },
       );
+      app.get('/v1/long-line', obs.observeSse({ upstream: 'baseline', maxFrameBytes: 64 * 1024 }), (_req, res) => {
+        res.write('data: {"n":1}\n\n');
+        res.write(`data: ${'x'.repeat(512 * 1024)}`);
+        res.end('\n\ndata: {"n":2}\n\n');
+      });
       app.get('/v1/endless', obs.observeSse({ upstream: 'somewhere-else' }), (_req, res) => {
         res.flushHeaders();
         const timer = setInterval(() => res.write('data: tick\n\n'), 10);
@@ -81,6 +86,15 @@ describe('observeSse', () => {
     expect(line).toMatchObject({ status: 200, outcome: 'completed', events: 2 });
     expect(line.ttft_ms).toBeUndefined();
     expect(await metricValue(obs.metrics.registry, 'sightline_stream_observation_failures_total', { upstream: 'baseline' })).toBe(2);
+  });
+
+  it('stops parsing a stream whose unfinished line passes maxFrameBytes, counting it, and still writes every byte', async () => {
+    const { app, obs, logs } = sseApp();
+    const res = await request(app).get('/v1/long-line').set('x-request-id', 'sse-long');
+    expect(res.text.length).toBe(15 + 6 + 512 * 1024 + 17);
+    const line = await completedLine(logs, 'sse-long');
+    expect(line).toMatchObject({ status: 200, outcome: 'completed', events: 1, bytes_out: res.text.length });
+    expect(await metricValue(obs.metrics.registry, 'sightline_stream_observation_failures_total', { upstream: 'baseline' })).toBe(1);
   });
 
   it('reports an upstream failure as the outcome, with its reason', async () => {
