@@ -211,6 +211,8 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     transports: loggerOptions.transports,
     destination: loggerOptions.destination,
     extraTransports: logExport.transports,
+    limits: { maxStringLength: config.logMaxStringLength, maxLineBytes: config.logMaxLineBytes },
+    redactionLimits: loggerOptions.redaction,
   });
   const metrics = createMetrics({
     prefix: config.metricsPrefix,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LOG_LEVEL_NAMES, type LogLevel } from './logLevels';
+import { DEFAULT_LOG_LIMITS, MAX_LOG_LIMIT, MIN_LOG_LINE_BYTES, MIN_LOG_STRING_LENGTH } from './logLimits';
 
 export interface SightlineConfig {
   readonly enabled: boolean;
@@ -9,6 +10,10 @@ export interface SightlineConfig {
   readonly commit: string | undefined;
   readonly logLevel: LogLevel;
   readonly logSamplingRateInfo: number;
+  /** Characters a log string keeps (message, field values, keys); the rest is cut and marked. */
+  readonly logMaxStringLength: number;
+  /** UTF-8 bytes of a log line; fields that would not fit are left out and counted. */
+  readonly logMaxLineBytes: number;
   readonly metricsEnabled: boolean;
   /** Prepended to every metric name sightline registers (`myapp_`). */
   readonly metricsPrefix: string;
@@ -62,6 +67,16 @@ const milliseconds = z
   })
   .transform(Number);
 
+function wholeNumberFrom(min: number, unit: string) {
+  return z
+    .string()
+    .trim()
+    .refine((v) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= MAX_LOG_LIMIT, {
+      error: (issue) => `expected a whole number of ${unit} from ${min} to ${MAX_LOG_LIMIT}, got ${JSON.stringify(issue.input)}`,
+    })
+    .transform(Number);
+}
+
 /** https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
 export const METRIC_NAME_PREFIX = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/;
 
@@ -96,6 +111,8 @@ const VARIABLES = {
       error: (issue) => `expected a number between 0 and 1, got ${JSON.stringify(issue.input)}`,
     })
     .transform(Number),
+  OBS_LOG_MAX_STRING_LENGTH: wholeNumberFrom(MIN_LOG_STRING_LENGTH, 'characters'),
+  OBS_LOG_MAX_LINE_BYTES: wholeNumberFrom(MIN_LOG_LINE_BYTES, 'bytes'),
   // The token's value is never echoed in an error.
   OBS_ADMIN_TOKEN: z.string().min(ADMIN_TOKEN_MIN_LENGTH, {
     error: `must be at least ${ADMIN_TOKEN_MIN_LENGTH} characters`,
@@ -124,6 +141,8 @@ export const CONFIG_DEFAULTS: SightlineConfig = Object.freeze({
   commit: undefined,
   logLevel: 'info',
   logSamplingRateInfo: 1,
+  logMaxStringLength: DEFAULT_LOG_LIMITS.maxStringLength,
+  logMaxLineBytes: DEFAULT_LOG_LIMITS.maxLineBytes,
   metricsEnabled: true,
   metricsPrefix: '',
   metricsPublic: false,
@@ -167,6 +186,8 @@ export function loadConfig(
     logLevel: overrides.logLevel ?? parsed.LOG_LEVEL ?? CONFIG_DEFAULTS.logLevel,
     logSamplingRateInfo:
       overrides.logSamplingRateInfo ?? parsed.LOG_SAMPLING_RATE_INFO ?? CONFIG_DEFAULTS.logSamplingRateInfo,
+    logMaxStringLength: overrides.logMaxStringLength ?? parsed.OBS_LOG_MAX_STRING_LENGTH ?? CONFIG_DEFAULTS.logMaxStringLength,
+    logMaxLineBytes: overrides.logMaxLineBytes ?? parsed.OBS_LOG_MAX_LINE_BYTES ?? CONFIG_DEFAULTS.logMaxLineBytes,
     metricsEnabled: overrides.metricsEnabled ?? parsed.OBS_METRICS_ENABLED ?? CONFIG_DEFAULTS.metricsEnabled,
     metricsPrefix: overrides.metricsPrefix ?? parsed.OBS_METRICS_PREFIX ?? CONFIG_DEFAULTS.metricsPrefix,
     metricsPublic: overrides.metricsPublic ?? parsed.OBS_METRICS_PUBLIC ?? CONFIG_DEFAULTS.metricsPublic,
@@ -198,6 +219,14 @@ function assertValidOverrides(overrides: ConfigOverrides): void {
   const rate = overrides.logSamplingRateInfo;
   if (rate !== undefined && !(rate >= 0 && rate <= 1)) {
     throw new TypeError(`sightline: logSamplingRateInfo must be a number between 0 and 1, got ${rate}`);
+  }
+  for (const [name, value, min] of [
+    ['logMaxStringLength', overrides.logMaxStringLength, MIN_LOG_STRING_LENGTH],
+    ['logMaxLineBytes', overrides.logMaxLineBytes, MIN_LOG_LINE_BYTES],
+  ] as const) {
+    if (value !== undefined && !(Number.isInteger(value) && value >= min && value <= MAX_LOG_LIMIT)) {
+      throw new TypeError(`sightline: ${name} must be a whole number from ${min} to ${MAX_LOG_LIMIT}, got ${String(value)}`);
+    }
   }
   const prefix = overrides.metricsPrefix;
   if (prefix !== undefined && !METRIC_NAME_PREFIX.test(prefix)) {

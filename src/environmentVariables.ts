@@ -11,6 +11,8 @@ export const SIGHTLINE_ENVIRONMENT: readonly EnvironmentVariable[] = [
   { name: 'OBS_ENABLED', default: 'true', meaning: '`false` makes `obs.middleware()` a pass-through (no ids, context or access log)' },
   { name: 'LOG_LEVEL', default: 'info', meaning: '`fatal`, `error`, `warn`, `info`, `http`, `verbose`, `debug`, `silly`' },
   { name: 'LOG_SAMPLING_RATE_INFO', default: '1', meaning: 'share of requests (0..1) whose info-and-below lines are kept' },
+  { name: 'OBS_LOG_MAX_STRING_LENGTH', default: '8192', meaning: 'characters a log string keeps (message, field values at any depth, keys), from 64; the rest is cut before redaction and marked `…[truncated: N more of M chars]` (see [Logs](#logs))' },
+  { name: 'OBS_LOG_MAX_LINE_BYTES', default: '65536', meaning: 'bytes of a log line, from 1024; fields that would not fit are left out and counted in `_truncated`' },
   { name: 'OBS_METRICS_PUBLIC', default: 'false', meaning: 'serve `/metrics` without the admin token' },
   { name: 'OBS_ADMIN_TOKEN', default: 'unset', meaning: 'bearer token for `/ops/*` and `/metrics` (at least 16 characters); unset, they answer 404' },
   { name: 'OBS_HEALTH_ENABLED', default: 'true', meaning: '`false`: every `/health` endpoint answers 404' },

@@ -1,7 +1,10 @@
+import { BudgetedLine } from './budgetedLine';
 import { LINE_CONTEXT, type ContextStore, type RequestContext } from './context';
 import { isSampledLevel, MESSAGE } from './logLevels';
+import { DEFAULT_LOG_LIMITS, type LogLimits } from './logLimits';
 import type { LogStats } from './logStats';
-import type { Redactor } from './redaction';
+import { createStringBounds } from './logStringBounds';
+import type { RedactionOptions, Redactor } from './redaction';
 
 export interface LineIdentity {
   readonly service: string;
@@ -18,6 +21,10 @@ export interface LineFormatOptions {
   readonly stats: LogStats;
   /** Each finished line of a request, as written (the request timeline keeps them). */
   readonly onRequestLine?: (requestId: string, line: string) => void;
+  /** Default `DEFAULT_LOG_LIMITS`. */
+  readonly limits?: LogLimits;
+  /** The redactor's own `maxEntries` and `maxDepth`, when not its defaults: strings it leaves out are not cut either. */
+  readonly redactionLimits?: Pick<RedactionOptions, 'maxEntries' | 'maxDepth'>;
 }
 
 type Info = Record<string | symbol, unknown> & { level: string; message: unknown };
@@ -38,11 +45,23 @@ export interface LineFormat {
 
 /**
  * winston format that turns an info object into the final JSON line, once: context
- * fields injected, everything redacted, sampling applied. It never throws: a line that
- * cannot be formatted is written in a reduced form and counted.
+ * fields injected, long strings cut, everything redacted, sampling applied, the line kept
+ * within its byte limit. It never throws: a line that cannot be formatted is written in a
+ * reduced form and counted.
  */
-export function createLineFormat({ identity, context, redactor, stats, onRequestLine }: LineFormatOptions): LineFormat {
+export function createLineFormat(options: LineFormatOptions): LineFormat {
+  const { identity, context, redactor, stats, onRequestLine, limits = DEFAULT_LOG_LIMITS } = options;
   const { service, version, env, defaultTarget } = identity;
+  const { maxStringLength } = limits;
+  const bounds = createStringBounds({
+    maxLength: limits.maxStringLength,
+    redactor,
+    maxEntries: options.redactionLimits?.maxEntries,
+    maxDepth: options.redactionLimits?.maxDepth,
+    onCut: () => {
+      stats.truncatedStrings += 1;
+    },
+  });
   const identityMembers = `,"service":${JSON.stringify(service)},"version":${JSON.stringify(version)},"env":${JSON.stringify(env)}`;
   const clock = createTimestampClock();
   // A request writes several lines with the same ids: their JSON is made once.
@@ -75,31 +94,37 @@ export function createLineFormat({ identity, context, redactor, stats, onRequest
       const target = fieldOf(info, 'target');
       const message = fieldOf(info, 'message');
       let unreadable = message === CANNOT_READ;
-      let text =
-        `{"timestamp":"${timestamp}","level":${JSON.stringify(info.level)}` +
-        `,"message":${JSON.stringify(redactor.string(unreadable ? UNREADABLE : messageText(message)))}${identityMembers}` +
-        `,"target":${JSON.stringify(typeof target === 'string' ? target : defaultTarget)}`;
       const reserved = request === undefined ? LINE_MEMBERS : REQUEST_LINE_MEMBERS;
-      if (request !== undefined) {
+      const out = new BudgetedLine(
+        `{"timestamp":"${timestamp}","level":${JSON.stringify(info.level)},"message":`,
+        redactor.string(unreadable ? UNREADABLE : bounds.string(messageText(message))),
         // A context pinned to an event may lack ids: those members are left out.
-        text += idMembersOf(request, line.requestId, line.traceId, line.spanId);
+        `${identityMembers},"target":${JSON.stringify(typeof target === 'string' ? bounds.string(target) : defaultTarget)}` +
+          (request === undefined ? '' : idMembersOf(request, line.requestId, line.traceId, line.spanId)),
+        limits.maxLineBytes,
+      );
+      if (request !== undefined) {
         const { fields } = line;
         // A line's own field of the same name wins over the request's.
         for (const key in fields) {
-          if (!reserved.has(key) && fieldOf(info, key) === undefined) text += member(fields[key], key);
+          if (reserved.has(key) || fieldOf(info, key) !== undefined) continue;
+          if (out.hasRoom) out.add(member(fields[key], key));
+          else if (fields[key] !== undefined) out.leaveOut();
         }
       }
       for (const key in info) {
         if (reserved.has(key)) continue;
         const value = fieldOf(info, key);
         if (value === CANNOT_READ) unreadable = true;
-        text += member(value === CANNOT_READ ? UNREADABLE : value, key);
+        if (out.hasRoom) out.add(member(value === CANNOT_READ ? UNREADABLE : value, key));
+        else if (value !== undefined) out.leaveOut();
       }
       // One count per line, as for a line written in the reduced form below.
       if (unreadable) stats.formatErrors += 1;
-      text += '}';
-      if (typeof line.requestId === 'string' && onRequestLine !== undefined) onRequestLine(line.requestId, text);
-      return text;
+      if (out.truncated) stats.truncatedLines += 1;
+      const json = out.finish();
+      if (typeof line.requestId === 'string' && onRequestLine !== undefined) onRequestLine(line.requestId, json);
+      return json;
     } catch (error) {
       stats.formatErrors += 1;
       return JSON.stringify({
@@ -111,7 +136,7 @@ export function createLineFormat({ identity, context, redactor, stats, onRequest
         env,
         target: 'sightline',
         request_id: line.requestId,
-        format_error: describeError(error),
+        format_error: redactor.string(bounds.string(describeError(error))),
       });
     }
   }
@@ -149,7 +174,9 @@ export function createLineFormat({ identity, context, redactor, stats, onRequest
 
   function member(value: unknown, key: string): string {
     if (value === undefined) return '';
-    const text = redactor.jsonMember(key, value);
+    // Most members hold a number, a boolean or a short string: nothing to cut.
+    const short = typeof value === 'string' ? value.length <= maxStringLength : typeof value !== 'object' || value === null;
+    const text = short && key.length <= maxStringLength ? redactor.jsonMember(key, value) : bounds.jsonMember(key, value);
     return text === undefined ? '' : `,${text}`;
   }
 

@@ -8,8 +8,13 @@ export interface LogStats {
   formatErrors: number;
   /** Log records the OTLP log export failed to deliver (`OTEL_LOGS_EXPORTER=otlp`), contained. */
   exportErrors: number;
+  /** Strings (messages, field values, keys) cut to the longest a string may be. */
+  truncatedStrings: number;
+  /** Lines that left fields out, or cut their message, to stay within the longest a line may be. */
+  truncatedLines: number;
 }
 
+/** Every counter at zero. */
 export function createLogStats(): LogStats {
-  return { droppedBySampling: 0, transportErrors: 0, formatErrors: 0, exportErrors: 0 };
+  return { droppedBySampling: 0, transportErrors: 0, formatErrors: 0, exportErrors: 0, truncatedStrings: 0, truncatedLines: 0 };
 }

@@ -6,8 +6,9 @@ import type { ContextStore } from './context';
 import { writeAroundStreams } from './directLogWrite';
 import { createLineFormat, type LineIdentity } from './logFormat';
 import { LOG_LEVELS, type LogLevel } from './logLevels';
+import type { LogLimits } from './logLimits';
 import type { LogStats } from './logStats';
-import type { Redactor } from './redaction';
+import type { RedactionOptions, Redactor } from './redaction';
 
 export type SightlineLogger = winston.Logger & { fatal: winston.LeveledLogMethod };
 
@@ -25,6 +26,10 @@ export interface LoggerOptions {
   readonly extraTransports?: readonly TransportStream[];
   /** Each finished line of a request, as written. */
   readonly onRequestLine?: (requestId: string, line: string) => void;
+  /** The longest a string and a line may be; default `DEFAULT_LOG_LIMITS`. */
+  readonly limits?: LogLimits;
+  /** The `maxEntries` and `maxDepth` the redactor was made with, if not its defaults. */
+  readonly redactionLimits?: Pick<RedactionOptions, 'maxEntries' | 'maxDepth'>;
 }
 
 export interface LoggerHandle {
@@ -52,7 +57,15 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
   const logger = winston.createLogger({
     levels: LOG_LEVELS,
     level,
-    format: createLineFormat({ identity, context, redactor, stats, onRequestLine: options.onRequestLine }),
+    format: createLineFormat({
+      identity,
+      context,
+      redactor,
+      stats,
+      onRequestLine: options.onRequestLine,
+      limits: options.limits,
+      redactionLimits: options.redactionLimits,
+    }),
     transports: transports.map((transport) => containTransport(transport, countError)),
     exitOnError: false,
   }) as SightlineLogger;

@@ -128,6 +128,13 @@ export const METRIC_CATALOGUE = {
     labelNames: ['kind'],
     section: 'logging',
   },
+  logTruncations: {
+    name: 'sightline_log_truncations_total',
+    type: 'counter',
+    help: 'Log strings cut to OBS_LOG_MAX_STRING_LENGTH (kind: string) and log lines that left fields out or cut their message to stay within OBS_LOG_MAX_LINE_BYTES (kind: line).',
+    labelNames: ['kind'],
+    section: 'logging',
+  },
   healthCheckUp: {
     name: 'sightline_health_check_up',
     type: 'gauge',

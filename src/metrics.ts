@@ -141,6 +141,13 @@ function registerLogCounters(metrics: SightlineMetrics, read: () => Readonly<Log
       [{ kind: 'export' }, stats.exportErrors],
     ];
   });
+  collectedCounter(metrics, METRIC_CATALOGUE.logTruncations, () => {
+    const stats = read();
+    return [
+      [{ kind: 'string' }, stats.truncatedStrings],
+      [{ kind: 'line' }, stats.truncatedLines],
+    ];
+  });
 }
 
 function collectedCounter(

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
+import express from 'express';
 import request from 'supertest';
-import type { LogLine } from '../../src/testing';
+import { metricValue, type LogLine } from '../../src/testing';
 import { observedApp, waitForLines } from '../support/observedApp';
 
 /** The default transport's lines, as written to its destination. */
@@ -67,5 +68,50 @@ describe('log lines made of what a client sent', () => {
     const [line] = await waitForLines(logs, (l) => l.message === 'profile read');
     expect(line).toMatchObject({ request_id: 'get-1', user: 'u-1', expiresAt: '[Unserializable]' });
     expect(obs.logStats().formatErrors).toBe(1);
+  });
+
+  it('cuts a 5 MB body a route logs to the configured length, redacting what it keeps, and counts it', async () => {
+    const { app, logs, obs } = observedApp(
+      (a, o) => {
+        a.post('/upload', express.text({ limit: '6mb' }), (req, res) => {
+          o.logger.info('upload received', { body: req.body as string });
+          res.json({ ok: true });
+        });
+      },
+      { environment: { OBS_LOG_MAX_STRING_LENGTH: '1024' } },
+    );
+    const body = `contact jane.doe@example.org ${'a'.repeat(5 * 1024 * 1024)}`;
+    await request(app).post('/upload').set('content-type', 'text/plain').set('x-request-id', 'big-1').send(body).expect(200);
+    const [line] = await waitForLines(logs, (l) => l.message === 'upload received');
+    expect(line?.body).toBe(`contact [REDACTED] ${'a'.repeat(1024 - 19)} …[truncated: ${body.length - 1024} more of ${body.length} chars]`);
+    expect(await metricValue(obs.metrics.registry, 'sightline_log_truncations_total', { kind: 'string' })).toBe(1);
+  });
+
+  it('keeps a line within OBS_LOG_MAX_LINE_BYTES, still JSON with its time, level, message and request id', async () => {
+    const out = destination();
+    const { app, obs } = observedApp(
+      (a, o) => {
+        a.post('/orders', (req, res) => {
+          o.logger.warn('order rejected', req.body as object);
+          res.status(422).json({ ok: false });
+        });
+      },
+      { environment: { OBS_LOG_MAX_LINE_BYTES: '4096' }, logger: { transports: undefined, destination: out.stream } },
+    );
+    const fields = Object.fromEntries(Array.from({ length: 10 }, (_, index) => [`note_${index}`, 'n'.repeat(1000)]));
+    await request(app).post('/orders').set('x-request-id', 'wide-1').send(fields).expect(422);
+    const [line] = await linesOf(out.lines, 'order rejected');
+    expect(Buffer.byteLength(JSON.stringify(line))).toBeLessThanOrEqual(4096);
+    expect(line).toMatchObject({ level: 'warn', request_id: 'wide-1', note_0: 'n'.repeat(1000), _truncated: expect.any(Number) });
+    expect(line?.timestamp).toEqual(expect.any(String));
+    expect(await metricValue(obs.metrics.registry, 'sightline_log_truncations_total', { kind: 'line' })).toBe(1);
+  });
+
+  it('reports a limit that is not a number by its variable and keeps the default', () => {
+    const { obs } = observedApp(() => undefined, { environment: { OBS_LOG_MAX_LINE_BYTES: '64k' } });
+    expect(obs.configErrors).toEqual([
+      { variable: 'OBS_LOG_MAX_LINE_BYTES', message: 'expected a whole number of bytes from 1024 to 1073741824, got "64k"' },
+    ]);
+    expect(obs.config.logMaxLineBytes).toBe(65_536);
   });
 });

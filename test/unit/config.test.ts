@@ -25,6 +25,8 @@ describe('loadConfig', () => {
       GIT_COMMIT: 'abc1234',
       OBS_SHUTDOWN_DRAIN_DELAY_MS: '250',
       OBS_SHUTDOWN_GRACE_PERIOD_MS: '3000',
+      OBS_LOG_MAX_STRING_LENGTH: '1024',
+      OBS_LOG_MAX_LINE_BYTES: '16384',
     });
     expect(errors).toEqual([]);
     expect(config).toEqual({
@@ -44,6 +46,8 @@ describe('loadConfig', () => {
       commit: 'abc1234',
       shutdownDrainDelayMs: 250,
       shutdownGracePeriodMs: 3000,
+      logMaxStringLength: 1024,
+      logMaxLineBytes: 16384,
     });
   });
 
@@ -81,6 +85,10 @@ describe('loadConfig', () => {
     ['LOG_SAMPLING_RATE_INFO', '', /between 0 and 1/],
     ['OTEL_SERVICE_NAME', '   ', /must not be empty/],
     ['OBS_ADMIN_TOKEN', 'short', /at least 16 characters/],
+    ['OBS_LOG_MAX_STRING_LENGTH', '8k', /whole number of characters from 64 to 1073741824, got "8k"/],
+    ['OBS_LOG_MAX_STRING_LENGTH', '10', /from 64/],
+    ['OBS_LOG_MAX_LINE_BYTES', '512', /whole number of bytes from 1024 to 1073741824, got "512"/],
+    ['OBS_LOG_MAX_LINE_BYTES', '', /whole number of bytes/],
   ])('reports %s=%j by name and reason instead of accepting it', (variable, value, reason) => {
     const { config, errors } = loadConfig({ [variable]: value });
     expect(errors).toHaveLength(1);
@@ -108,6 +116,8 @@ describe('loadConfig', () => {
   it('throws at construction for an invalid value given in code', () => {
     expect(() => loadConfig({}, { logSamplingRateInfo: 2 })).toThrow(/logSamplingRateInfo must be a number between 0 and 1, got 2/);
     expect(() => loadConfig({}, { logLevel: 'loud' as never })).toThrow(/logLevel must be one of/);
+    expect(() => loadConfig({}, { logMaxStringLength: 10 })).toThrow(/logMaxStringLength must be a whole number from 64 to 1073741824, got 10/);
+    expect(() => loadConfig({}, { logMaxLineBytes: 2048.5 })).toThrow(/logMaxLineBytes must be a whole number from 1024/);
   });
 });
 

@@ -1,11 +1,13 @@
 import { createContextStore, createRequestContext, LINE_CONTEXT } from '../../src/context';
 import { createLineFormat, createTimestampClock } from '../../src/logFormat';
 import { MESSAGE } from '../../src/logLevels';
+import type { LogLimits } from '../../src/logLimits';
+import { createLogStats } from '../../src/logStats';
 import { createRedactor } from '../../src/redaction';
 
-function setup() {
+function setup(limits?: LogLimits) {
   const context = createContextStore();
-  const stats = { droppedBySampling: 0, formatErrors: 0, transportErrors: 0 } as never as import('../../src/logStats').LogStats;
+  const stats = createLogStats();
   const recorded: [string, string][] = [];
   const format = createLineFormat({
     identity: { service: 'svc', version: '1.2.3', env: 'test', defaultTarget: 'app' },
@@ -13,6 +15,7 @@ function setup() {
     redactor: createRedactor(),
     stats,
     onRequestLine: (id, line) => recorded.push([id, line]),
+    limits,
   });
   const write = (fields: Record<string | symbol, unknown>): string | false => {
     const info = 'level' in fields ? fields : Object.assign({ level: 'info', message: 'm' }, fields);
@@ -121,6 +124,39 @@ describe('createLineFormat', () => {
       expect(write({ level: 'warn' })).toEqual(expect.stringContaining('"level":"warn"'));
     });
     expect(stats.droppedBySampling).toBe(1);
+  });
+});
+
+describe('the limits of a line', () => {
+  it('cuts the message, a field and a request field to the longest a string may be, and counts each', () => {
+    const { context, stats, write } = setup({ maxStringLength: 100, maxLineBytes: 65_536 });
+    const long = 'y'.repeat(5 * 1024 * 1024);
+    const request = createRequestContext('req-1');
+    const line = JSON.parse(
+      context.run(request, () => {
+        context.set('note', long);
+        return write({ message: long, body: long, nested: { text: long } });
+      }) as string,
+    ) as Record<string, unknown>;
+    const cut = `${'y'.repeat(100)} …[truncated: ${long.length - 100} more of ${long.length} chars]`;
+    expect(line).toMatchObject({ message: cut, body: cut, nested: { text: cut }, note: cut });
+    expect(stats).toMatchObject({ truncatedStrings: 4, truncatedLines: 0 });
+  });
+
+  it('keeps a line over its byte limit valid JSON with its time, level, message and ids, leaving out the fields that do not fit', () => {
+    const { context, stats, write, format } = setup({ maxStringLength: 8192, maxLineBytes: 2048 });
+    const request = createRequestContext('req-2');
+    request.traceId = 'a'.repeat(32);
+    const text = context.run(request, () => write({ level: 'error', message: 'upload failed', first: 'x'.repeat(1500), second: 'x'.repeat(1500), status: 500 })) as string;
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(2048);
+    const line = JSON.parse(text) as Record<string, unknown>;
+    expect(line).toMatchObject({ level: 'error', message: 'upload failed', request_id: 'req-2', trace_id: 'a'.repeat(32), status: 500, _truncated: 1 });
+    expect(line.timestamp).toEqual(expect.any(String));
+    expect(line).toHaveProperty('first');
+    expect(line).not.toHaveProperty('second');
+    const later = format.transformLater({ level: 'info', message: 'm', a: 'x'.repeat(1500), b: 'x'.repeat(1500) } as never) as Record<symbol, unknown>;
+    expect(JSON.parse(String(later[MESSAGE]))).toMatchObject({ a: 'x'.repeat(1500), _truncated: 1 });
+    expect(stats.truncatedLines).toBe(2);
   });
 });
 
