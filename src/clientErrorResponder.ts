@@ -1,4 +1,4 @@
-import { STATUS_CODES, type Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ERROR_CATALOGUE, sightlineErrorFormat, type ErrorCode, type ErrorFormat } from './errors';
 import type { SightlineLogger } from './logger';
@@ -43,8 +43,6 @@ const HANDLED = Symbol('sightline.clientErrorHandled');
 type ClientSocket = Duplex & {
   remoteAddress?: string;
   [HANDLED]?: true;
-  // Node's own check before it answers: a response already under way must not be corrupted.
-  _httpMessage?: { readonly headersSent?: boolean } | null;
 };
 
 /**
@@ -63,6 +61,13 @@ export function createClientErrorResponder(dependencies: ClientErrorDependencies
       const existing = attached.get(server);
       if (existing !== undefined) return existing;
       const { format = sightlineErrorFormat } = options;
+      // The latest response of each connection: one already under way must not be corrupted by an answer.
+      const responses = new WeakMap<Duplex, ServerResponse>();
+      const onRequest = (req: IncomingMessage, res: ServerResponse): void => void responses.set(req.socket, res);
+      const underWay = (socket: Duplex): boolean => {
+        const res = responses.get(socket);
+        return res !== undefined && res.headersSent && !res.writableFinished;
+      };
 
       function onClientError(error: Error & { code?: unknown; bytesParsed?: unknown; reason?: unknown }, duplex: Duplex): void {
         const socket = duplex as ClientSocket;
@@ -72,7 +77,7 @@ export function createClientErrorResponder(dependencies: ClientErrorDependencies
         counter.inc({ code });
         const bytesParsed = typeof error.bytesParsed === 'number' ? error.bytesParsed : undefined;
         const remoteAddress = socket.remoteAddress;
-        if (code === 'ECONNRESET' || !socket.writable || socket._httpMessage?.headersSent === true) {
+        if (code === 'ECONNRESET' || !socket.writable || underWay(socket)) {
           logger.debug('client connection failed', { target: 'http', code, bytes_parsed: bytesParsed, remote_addr: remoteAddress });
           socket.destroy();
           return;
@@ -105,8 +110,10 @@ export function createClientErrorResponder(dependencies: ClientErrorDependencies
         );
       }
 
+      server.on('request', onRequest);
       server.on('clientError', onClientError);
       const detach = (): void => {
+        server.removeListener('request', onRequest);
         server.removeListener('clientError', onClientError);
         if (attached.get(server) === detach) attached.delete(server);
       };
