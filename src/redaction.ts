@@ -1,26 +1,29 @@
 import { types } from 'node:util';
+import { createKeyDecisionCache, type KeyInfo } from './keyDecisionCache';
+import { looksLikeRawHeaders } from './rawHeaders';
+import { createStringRedaction } from './secretText';
+import { createKeyDecision } from './sensitiveKeys';
 
 /**
  * Redaction of log data, run on every line before any transport.
  *
  * Two mechanisms:
- * - sensitive KEYS: the whole value of a field whose name looks like a credential
- *   (`password`, `authorization`, `*token`, …) is replaced by the censor, at any depth;
- * - sensitive VALUE SHAPES: inside every string, substrings that look like a credential
- *   (bearer tokens, JWTs, API keys, emails, card numbers, URL credentials, `key=value`
- *   pairs with a sensitive key, PEM private keys) are replaced by the censor.
+ * - sensitive KEYS (sensitiveKeys.ts): the whole value of a field whose name looks like a
+ *   credential (`password`, `authorization`, `*token`, …) is replaced by the censor, at
+ *   any depth; so is the value after a sensitive name in Node's `rawHeaders` arrays;
+ * - sensitive VALUE SHAPES (secretText.ts): inside every string, substrings that look like
+ *   a credential are replaced by the censor.
  *
  * It is on the hot path of every request, so: every regex is compiled once per redactor,
  * the key decision is cached per key name in a bounded map, numbers and booleans are
- * returned as they are, and a string goes through two native regex searches for the few
- * characters some secret shape needs (`= : @ % _ - J`, `be`/`ba`, `AK`/`AS`/`AI`, and
- * 4+4 digits for cards). Only a string that has one is scanned from there, and only
- * the value-shape passes whose trigger that scan confirms run. fields() copies the line
- * in one allocation and overwrites only the values that change.
+ * returned as they are, strings are prefiltered by native searches before
+ * any pattern runs, and fields() copies the line in one allocation and overwrites only the
+ * values that change.
  *
  * A redactor has no shared state with any other: its caches live in the instance.
  */
 
+/** How a redactor censors; every option has a default. */
 export interface RedactionOptions {
   /** Replacement text. Default `'[REDACTED]'`. */
   readonly censor?: string;
@@ -36,6 +39,7 @@ export interface RedactionOptions {
   readonly maxDepth?: number;
 }
 
+/** Redacts log data: whole values under sensitive keys, secret-shaped text and numbers anywhere. */
 export interface Redactor {
   /** Deep-redacts any value; never mutates its input; returns JSON-safe data. */
   value(input: unknown): unknown;
@@ -56,143 +60,14 @@ export interface Redactor {
 const DEFAULT_CENSOR = '[REDACTED]';
 const DEFAULT_MAX_ENTRIES = 10;
 const DEFAULT_MAX_DEPTH = 8;
-/** Distinct key names whose decision is remembered (oldest forgotten first). */
-const KEY_CACHE_LIMIT = 2048;
-/** Longer key names are decided every time rather than kept in the cache. */
-const KEY_CACHE_MAX_KEY_LENGTH = 200;
 /** Top-level field positions whose last key fields() remembers. */
 const FIELD_MEMO_SIZE = 32;
-/** No secret shape fits in fewer characters (`pwd=x`). */
-const MIN_SECRET_LENGTH = 5;
-
 const TRUNCATED_KEY = '_truncated';
 const CIRCULAR = '[Circular]';
 const DEEP_OBJECT = '[Object]';
 const DEEP_ARRAY = '[Array]';
 const UNSERIALIZABLE = '[Unserializable]';
 const NOT_SPECIAL: unique symbol = Symbol('not special');
-
-// Flags set by the one-pass scan of a string; each one enables one value-shape pass.
-const F_PAIR = 1; // `key=value` / `key: value` with a sensitive key
-const F_AT = 2; // `@` or `%40` (emails, URL credentials)
-const F_URL = 4; // `://`
-const F_PEM = 8; // `-----BEGIN`
-const F_API = 16; // the start of a known API key format
-const F_JWT = 32; // `eyJ`
-const F_AUTH = 64; // `Bearer ` / `Basic `, any case
-const F_CARD = 128; // 4 digits, maybe a space or dash, 4 digits
-
-/** Lower case, with `-`, `_`, `.` and whitespace removed. */
-function normaliseKey(key: string): string {
-  const lower = key.toLowerCase();
-  let out = '';
-  let from = 0;
-  for (let i = 0; i < lower.length; i++) {
-    const c = lower.charCodeAt(i);
-    if (c === 45 || c === 95 || c === 46 || c === 32 || (c >= 9 && c <= 13)) {
-      if (i > from) out += lower.slice(from, i);
-      from = i + 1;
-    }
-  }
-  return from === 0 ? lower : out + lower.slice(from);
-}
-
-/** Luhn check over the digits of `text` (other characters are skipped). */
-function luhnValid(text: string): boolean {
-  let sum = 0;
-  let digits = 0;
-  let double = false;
-  for (let i = text.length - 1; i >= 0; i--) {
-    const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) continue;
-    let d = c - 48;
-    if (double) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    digits++;
-    double = !double;
-  }
-  return digits >= 13 && digits <= 19 && sum % 10 === 0;
-}
-
-/** A character that can end a key written before `=` / `:` in free text. */
-function isKeyTail(c: number): boolean {
-  const lower = c | 32;
-  return (
-    (lower >= 97 && lower <= 122) ||
-    (c >= 48 && c <= 57) ||
-    c === 95 || // _
-    c === 45 || // -
-    c === 46 || // .
-    c === 34 || // "
-    c === 39 || // '
-    c === 92 || // \
-    c === 32 ||
-    c === 9
-  );
-}
-
-/** Ends an unquoted value in free text: whitespace, `&`, `;`, quotes. */
-function isValueEnd(c: number): boolean {
-  return c === 32 || c === 38 || c === 59 || c === 34 || c === 39 || (c >= 9 && c <= 13);
-}
-
-/** `[A-Za-z0-9_.-]`: a character of a key written in free text. */
-function isKeyChar(c: number): boolean {
-  const lower = c | 32;
-  return (lower >= 97 && lower <= 122) || (c >= 48 && c <= 57) || c === 95 || c === 45 || c === 46;
-}
-
-/** `[A-Za-z0-9_.%+-]`: a character of the local part of an email address. */
-function isEmailLocalChar(c: number): boolean {
-  return isKeyChar(c) || c === 37 || c === 43;
-}
-
-/** Lower-case ASCII letter at `i` equals `lower` (ignoring case). */
-function letterAt(s: string, i: number, lower: number): boolean {
-  return (s.charCodeAt(i) | 32) === lower;
-}
-
-/** `bearer` or `basic` (any case) at `i`, followed by a space or tab. */
-function authSchemeAt(s: string, i: number): boolean {
-  let end: number;
-  if (letterAt(s, i + 1, 101) && letterAt(s, i + 2, 97) && letterAt(s, i + 3, 114) && letterAt(s, i + 4, 101) && letterAt(s, i + 5, 114)) {
-    end = i + 6;
-  } else if (letterAt(s, i + 1, 97) && letterAt(s, i + 2, 115) && letterAt(s, i + 3, 105) && letterAt(s, i + 4, 99)) {
-    end = i + 5;
-  } else {
-    return false;
-  }
-  const c = s.charCodeAt(end);
-  return c === 32 || c === 9;
-}
-
-/** `AKIA`, `ASIA` or `AIza` at `i` (where there is an `A`). */
-function awsOrGoogleKeyAt(s: string, i: number): boolean {
-  const c1 = s.charCodeAt(i + 1);
-  const c2 = s.charCodeAt(i + 2);
-  const c3 = s.charCodeAt(i + 3);
-  if (c1 === 75 || c1 === 83) return c2 === 73 && c3 === 65; // AKIA ASIA
-  return c1 === 73 && c2 === 122 && c3 === 97; // AIza
-}
-
-/** A known API key prefix ends with the `-` or `_` at `i`: sk- glpat- xox?- sk_ rk_ gh?_ npm_ github_. */
-function apiKeyPrefixEndsAt(s: string, i: number): boolean {
-  const p1 = s.charCodeAt(i - 1);
-  const p2 = s.charCodeAt(i - 2);
-  if (s.charCodeAt(i) === 45) {
-    if (p1 === 107) return p2 === 115; // sk-
-    if (p1 === 116) return i >= 5 && s.startsWith('glpat', i - 5);
-    return i >= 4 && s.startsWith('xox', i - 4);
-  }
-  if (p1 === 107) return p2 === 115 || p2 === 114; // sk_ rk_
-  if (p2 === 104) return s.charCodeAt(i - 3) === 103; // gh?_
-  if (p1 === 109) return i >= 3 && s.startsWith('npm', i - 3);
-  if (p1 === 98) return i >= 6 && s.startsWith('github', i - 6);
-  return false;
-}
 
 function checkLimit(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -210,83 +85,16 @@ function setOwn(target: Record<string, unknown>, key: string, value: unknown): v
   }
 }
 
-interface KeyInfo {
-  readonly sensitive: boolean;
-  /** The key as written in output (itself redacted as a string), computed on first use. */
-  name: string | undefined;
-  /** `"name":`, computed on first use. */
-  member: string | undefined;
-}
-
+/** A redactor with its own compiled patterns and key cache; throws on an invalid option. */
 export function createRedactor(options: RedactionOptions = {}): Redactor {
   const censor = options.censor ?? DEFAULT_CENSOR;
   if (typeof censor !== 'string') throw new TypeError('redaction option censor must be a string');
   const maxEntries = checkLimit('maxEntries', options.maxEntries, DEFAULT_MAX_ENTRIES);
   const maxDepth = checkLimit('maxDepth', options.maxDepth, DEFAULT_MAX_DEPTH);
 
-  const extraExact = new Set<string>();
-  const extraPatterns: RegExp[] = [];
-  for (const key of options.extraKeys ?? []) {
-    if (typeof key === 'string') {
-      const normalised = normaliseKey(key);
-      if (normalised !== '') extraExact.add(normalised);
-    } else if (key instanceof RegExp) {
-      extraPatterns.push(new RegExp(key.source, key.flags.replace(/[gy]/g, '')));
-    } else {
-      throw new TypeError('redaction option extraKeys must hold strings and RegExps');
-    }
-  }
-
-  // `$` in the censor must stay literal in String.prototype.replace replacement patterns.
-  const censorPattern = censor.replace(/\$/g, '$$$$');
-
-  // ---- keys ---------------------------------------------------------------------------
-
-  const sensitivePart =
-    /password|passwd|passphrase|secret|apikey|authorization|cookie|credential|privatekey|sessionid|sessid|jwt/;
-
-  function decideKey(key: string): boolean {
-    const n = normaliseKey(key);
-    if (
-      n.endsWith('token') ||
-      n === 'pwd' ||
-      n === 'auth' ||
-      n === 'session' ||
-      sensitivePart.test(n) ||
-      extraExact.has(n)
-    ) {
-      return true;
-    }
-    for (const pattern of extraPatterns) if (pattern.test(key)) return true;
-    return false;
-  }
-
-  const keyCache = new Map<string, KeyInfo>();
-
-  function keyInfo(key: string): KeyInfo {
-    let info = keyCache.get(key);
-    if (info === undefined) {
-      info = { sensitive: decideKey(key), name: undefined, member: undefined };
-      if (key.length <= KEY_CACHE_MAX_KEY_LENGTH) {
-        if (keyCache.size >= KEY_CACHE_LIMIT) {
-          const oldest = keyCache.keys().next();
-          if (oldest.done !== true) keyCache.delete(oldest.value);
-        }
-        keyCache.set(key, info);
-      }
-    }
-    return info;
-  }
-
-  /**
-   * For a key found in free text. Only short ones are cached: a longer substring can be a
-   * slice that keeps its whole (maybe large) parent string alive.
-   */
-  function isSensitiveTextKey(key: string): boolean {
-    const info = keyCache.get(key);
-    if (info !== undefined) return info.sensitive;
-    return key.length < 13 ? keyInfo(key).sensitive : decideKey(key);
-  }
+  const keys = createKeyDecisionCache(createKeyDecision(options.extraKeys ?? []));
+  const keyInfo = keys.info;
+  const redactString = createStringRedaction(censor, keys.isSensitiveTextKey);
 
   const recentKeys: (string | undefined)[] = new Array<string | undefined>(FIELD_MEMO_SIZE).fill(undefined);
   const recentInfos: (KeyInfo | undefined)[] = new Array<KeyInfo | undefined>(FIELD_MEMO_SIZE).fill(undefined);
@@ -300,253 +108,21 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
     return name;
   }
 
-  // ---- strings ------------------------------------------------------------------------
-
-  const pemRe =
-    /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----|$)/g;
-  // scheme://userinfo@ — userinfo may itself hold a raw `@`, so up to the last `@` before the host.
-  const urlCredentialsRe = /\b([A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/)[^\s/?#"'<>]+@/g;
-  // key=value / key: value, with the key optionally quoted (JSON, util.inspect, escaped JSON).
-  const pairRe = /(?<![\w.-])(\w[\w.-]{0,63})\\?["']?[ \t]*([=:])[ \t]*/g;
-  const schemeRe = /(?:bearer|basic|token|digest|negotiate)[ \t]+/iy;
-  const authRe = /\b(bearer|basic)([ \t]+)([A-Za-z0-9\-._~+/]+=*)/gi;
-  // Starting only where a base64url run starts keeps `eyJeyJeyJ…` linear.
-  const jwtRe = /(?<![\w-])eyJ[\w-]{2,}\.[\w-]+(?:\.[\w-]*){0,3}/g;
-  const apiKeyRe = new RegExp(
-    '(?<![\\w-])(?:' + // where a token starts, so that `sk-sk-sk-…` stays linear
-      [
-        'sk-(?=[A-Za-z0-9_-]*\\d)[A-Za-z0-9_-]{20,}', // OpenAI sk-…, sk-proj-…
-        '[sr]k_(?:live|test)_[A-Za-z0-9]{10,}', // Stripe secret / restricted
-        'gh[pousr]_[A-Za-z0-9]{20,}', // GitHub
-        'github_pat_[A-Za-z0-9_]{20,}', // GitHub fine-grained
-        'glpat-[A-Za-z0-9_-]{20,}', // GitLab
-        'xox[abprs]-[A-Za-z0-9-]{10,}', // Slack
-        'A(?:KIA|SIA)[A-Z0-9]{16}(?![A-Za-z0-9])', // AWS access key id
-        'AIza[A-Za-z0-9_-]{35}', // Google
-        'npm_[A-Za-z0-9]{36}', // npm
-      ].join('|') +
-      ')',
-    'g',
-  );
-  // Tried only where the local part before an `@` / `%40` starts (sticky).
-  const emailRe = /[\w.%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}(?![A-Za-z0-9-])/y;
-  // Every shape needs one of these, except card numbers, which need `digitsRe`
-  // (non-global: `search` and `test` leave no state behind).
-  const triggerRe = /[=:@%_\-J]|[Bb][EeAa]|A[KSI]/;
-  const digitsRe = /\d{4}[ -]?\d{4}/;
-  // 13-19 digits starting 2-6 (all card networks in use), plain or grouped 4-4-4-4(-3) / 4-6-5(4).
-  const cardRe =
-    /(?<![0-9A-Za-z.])[2-6]\d{3}(?:\d{9,15}|( |-)\d{4}\1\d{4}\1\d{1,4}(?:\1\d{3})?|( |-)\d{6}\2\d{4,5})(?![0-9A-Za-z]|\.\d)/g;
-
-  function replaceAuth(match: string, scheme: string, space: string, token: string, offset: number, text: string): string {
-    // Bearer (6 letters) always; Basic only where it is clearly a credential.
-    if (scheme.length === 6 || headerContext(text, offset, match.length) || looksBase64(token)) return scheme + space + censor;
-    return match;
-  }
-
-  function replaceCard(match: string): string {
-    return luhnValid(match) ? censor : match;
-  }
-
-  /**
-   * `Basic x` written as a whole header value: at the start or after `:`, `=` or a quote,
-   * and at the end or before a quote, `,` or `;`.
-   */
-  function headerContext(text: string, offset: number, length: number): boolean {
-    let i = offset - 1;
-    while (i >= 0 && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i--;
-    if (i >= 0) {
-      const c = text.charCodeAt(i);
-      if (c !== 58 && c !== 61 && c !== 34 && c !== 39) return false;
-    }
-    const end = offset + length;
-    if (end === text.length) return true;
-    const c = text.charCodeAt(end);
-    return c === 34 || c === 39 || c === 44 || c === 59;
-  }
-
-  /** Tells `Basic dXNlcjpwYXNz` from `basic usage` in prose. */
-  function looksBase64(token: string): boolean {
-    return token.length >= 8 && (/[0-9+/=]/.test(token) || /[A-Z]/.test(token.slice(1)));
-  }
-
-  function redactPairs(s: string): string {
-    const n = s.length;
-    let out = '';
-    let last = 0;
-    pairRe.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = pairRe.exec(s)) !== null) {
-      const key = m[1] as string;
-      if (!isSensitiveTextKey(key)) continue;
-      const start = pairRe.lastIndex;
-      if (start >= n) break;
-      const q = s.charCodeAt(start);
-      let end: number;
-      let replacement: string;
-      if (q === 34 || q === 39) {
-        let j = start + 1;
-        while (j < n) {
-          const c = s.charCodeAt(j);
-          if (c === 92) j += 2;
-          else if (c === q) break;
-          else j++;
-        }
-        const quote = s[start] as string;
-        if (j < n) {
-          end = j + 1;
-          replacement = quote + censor + quote;
-        } else {
-          end = n;
-          replacement = quote + censor;
-        }
-      } else if (q === 92 && s.charCodeAt(start + 1) === 34) {
-        const j = s.indexOf('\\"', start + 2);
-        if (j >= 0) {
-          end = j + 2;
-          replacement = '\\"' + censor + '\\"';
-        } else {
-          end = n;
-          replacement = '\\"' + censor;
-        }
-      } else {
-        let from = start;
-        let prefix = '';
-        schemeRe.lastIndex = start;
-        const scheme = schemeRe.exec(s);
-        if (scheme !== null) {
-          prefix = scheme[0];
-          from = start + prefix.length;
-        }
-        let j = from;
-        if (m[2] === ':' && normaliseKey(key).includes('cookie')) {
-          // `Cookie: a=1; b=2` — the whole header value, to the end of the line.
-          while (j < n && s.charCodeAt(j) !== 10 && s.charCodeAt(j) !== 13) j++;
-        } else {
-          while (j < n && !isValueEnd(s.charCodeAt(j))) j++;
-        }
-        if (j === from) continue;
-        end = j;
-        replacement = prefix + censor;
-      }
-      out += s.slice(last, start) + replacement;
-      last = end;
-      pairRe.lastIndex = end;
-    }
-    return last === 0 ? s : out + s.slice(last);
-  }
-
-  /** The key written just before the `=` / `:` at `sep` (quotes allowed) is sensitive. */
-  function sensitiveKeyBefore(s: string, sep: number): boolean {
-    let end = sep;
-    while (end > 0 && (s.charCodeAt(end - 1) === 32 || s.charCodeAt(end - 1) === 9)) end--;
-    const q = s.charCodeAt(end - 1);
-    if (q === 34 || q === 39) end--;
-    if (s.charCodeAt(end - 1) === 92) end--;
-    let start = end;
-    while (start > 0 && isKeyChar(s.charCodeAt(start - 1))) {
-      if (--start < end - 64) return false; // longer than any key the pair regex takes
-    }
-    return start < end && isSensitiveTextKey(s.slice(start, end));
-  }
-
-  /** One pass over the characters from the first trigger: which value shapes can be present. */
-  function scan(s: string, from: number): number {
-    const n = s.length;
-    let flags = 0;
-    let prev = from > 0 ? s.charCodeAt(from - 1) : 0;
-    for (let i = from; i < n; i++) {
-      const c = s.charCodeAt(i);
-      switch (c) {
-        case 45: // -
-          if (apiKeyPrefixEndsAt(s, i)) flags |= F_API;
-          else if (s.charCodeAt(i + 1) === 45 && s.startsWith('-----BEGIN', i)) flags |= F_PEM;
-          break;
-        case 58: // :
-          if (s.charCodeAt(i + 1) === 47 && s.charCodeAt(i + 2) === 47) flags |= F_URL;
-          if ((flags & F_PAIR) === 0 && isKeyTail(prev) && sensitiveKeyBefore(s, i)) flags |= F_PAIR;
-          break;
-        case 61: // =
-          if ((flags & F_PAIR) === 0 && isKeyTail(prev) && sensitiveKeyBefore(s, i)) flags |= F_PAIR;
-          break;
-        case 64: // @
-          flags |= F_AT;
-          break;
-        case 37: // %40
-          if (s.charCodeAt(i + 1) === 52 && s.charCodeAt(i + 2) === 48) flags |= F_AT;
-          break;
-        case 95: // _
-          if (apiKeyPrefixEndsAt(s, i)) flags |= F_API;
-          break;
-        case 65: // A
-          if (awsOrGoogleKeyAt(s, i)) flags |= F_API;
-          break;
-        case 74: // J of eyJ
-          if (prev === 121 && s.charCodeAt(i - 2) === 101) flags |= F_JWT;
-          break;
-        case 66: // B
-        case 98: // b
-          if (authSchemeAt(s, i)) flags |= F_AUTH;
-          break;
-      }
-      prev = c;
-    }
-    return flags;
-  }
-
-  function redactEmails(s: string): string {
-    const n = s.length;
-    let out = '';
-    let last = 0;
-    let i = 0;
-    let at = s.indexOf('@');
-    let encoded = s.indexOf('%40');
-    while (i < n) {
-      // Each search only moves forwards: linear however many `@` there are.
-      if (at >= 0 && at < i) at = s.indexOf('@', i);
-      if (encoded >= 0 && encoded < i) encoded = s.indexOf('%40', i);
-      const sep = at < 0 ? encoded : encoded < 0 ? at : Math.min(at, encoded);
-      if (sep < 0) break;
-      const next = sep + (sep === at ? 1 : 3);
-      let start = sep;
-      const min = Math.max(last, sep - 64);
-      while (start > min && isEmailLocalChar(s.charCodeAt(start - 1))) start--;
-      if (start < sep) {
-        emailRe.lastIndex = start;
-        const m = emailRe.exec(s);
-        if (m !== null) {
-          out += s.slice(last, start) + censor;
-          last = i = start + m[0].length;
-          continue;
-        }
-      }
-      i = next;
-    }
-    return last === 0 ? s : out + s.slice(last);
-  }
-
-  function redactString(s: string): string {
-    const n = s.length;
-    if (n < MIN_SECRET_LENGTH) return s;
-    // Most strings hold none of the characters a secret shape needs, found by one native
-    // regex search; otherwise the characters from the first one on are looked at.
-    const first = s.search(triggerRe);
-    let flags = first < 0 ? 0 : scan(s, first);
-    if (n >= 13 && digitsRe.test(s)) flags |= F_CARD;
-    if (flags === 0) return s;
-    let r = s;
-    if ((flags & F_PEM) !== 0) r = r.replace(pemRe, censorPattern);
-    if ((flags & (F_AT | F_URL)) === (F_AT | F_URL)) r = r.replace(urlCredentialsRe, '$1' + censorPattern + '@');
-    if ((flags & F_PAIR) !== 0) r = redactPairs(r);
-    if ((flags & F_AUTH) !== 0) r = r.replace(authRe, replaceAuth);
-    if ((flags & F_JWT) !== 0) r = r.replace(jwtRe, censorPattern);
-    if ((flags & F_API) !== 0) r = r.replace(apiKeyRe, censorPattern);
-    if ((flags & F_AT) !== 0) r = redactEmails(r);
-    if ((flags & F_CARD) !== 0) r = r.replace(cardRe, replaceCard);
-    return r;
-  }
-
   // ---- values -------------------------------------------------------------------------
+
+  /** A number, or an array whose entries kept in output are all numbers. */
+  function isCount(v: unknown): boolean {
+    if (typeof v === 'number') return true;
+    if (!Array.isArray(v)) return false;
+    const limit = v.length > maxEntries ? maxEntries : v.length;
+    for (let i = 0; i < limit; i++) if (typeof v[i] !== 'number') return false;
+    return true;
+  }
+
+  /** The value of a sensitive key that keeps numbers: counts stay, anything else is censored. */
+  function countOrCensor(v: unknown, depth: number, stack: object[]): unknown {
+    return isCount(v) ? walk(v, depth, stack) : censor;
+  }
 
   /** `undefined` means "drop" (undefined, functions, symbols). */
   function walk(v: unknown, depth: number, stack: object[]): unknown {
@@ -620,7 +196,9 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
     for (let i = 0; i < limit; i++) {
       const key = keys[i] as string;
       const info = keyInfo(key);
-      const value = info.sensitive ? censor : walk(source[key], depth + 1, stack);
+      let value: unknown;
+      if (!info.sensitive) value = walk(source[key], depth + 1, stack);
+      else value = info.keepsNumbers ? countOrCensor(source[key], depth + 1, stack) : censor;
       if (value !== undefined) setOwn(out, outputKey(key, info), value);
     }
     if (total > limit) out[TRUNCATED_KEY] = total - limit;
@@ -631,7 +209,12 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
     const total = a.length;
     const limit = total > maxEntries ? maxEntries : total;
     const out: unknown[] = [];
+    const rawHeaders = typeof a[0] === 'string' && looksLikeRawHeaders(a, limit);
     for (let i = 0; i < limit; i++) {
+      if (rawHeaders && i % 2 === 1 && keyInfo(a[i - 1] as string).sensitive) {
+        out.push(censor);
+        continue;
+      }
       const value = walk(a[i], depth + 1, stack);
       out.push(value === undefined ? null : value);
     }
@@ -647,7 +230,9 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
       count++;
       const key = typeof k === 'string' ? k : String(k);
       const info = keyInfo(key);
-      const value = info.sensitive ? censor : walk(v, depth + 1, stack);
+      let value: unknown;
+      if (!info.sensitive) value = walk(v, depth + 1, stack);
+      else value = info.keepsNumbers ? countOrCensor(v, depth + 1, stack) : censor;
       if (value !== undefined) setOwn(out, outputKey(key, info), value);
     }
     if (m.size > count) out[TRUNCATED_KEY] = m.size - count;
@@ -685,7 +270,7 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
 
   /** A top-level field's value, redacted; the value itself when nothing changes. */
   function redactField(info: KeyInfo, value: unknown, stack: object[]): unknown {
-    if (info.sensitive) return censor;
+    if (info.sensitive) return info.keepsNumbers ? countOrCensor(value, 1, stack) : censor;
     if (typeof value === 'string') return redactString(value);
     if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) return value;
     return walk(value, 1, stack);
@@ -699,11 +284,11 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
       const key = keys[i] as string;
       const info = keyInfo(key);
       let value: unknown;
-      if (info.sensitive) {
+      if (info.sensitive && !info.keepsNumbers) {
         value = censor;
       } else {
         try {
-          value = walk(input[key], 1, stack);
+          value = info.sensitive ? countOrCensor(input[key], 1, stack) : walk(input[key], 1, stack);
         } catch {
           value = UNSERIALIZABLE; // a throwing getter
         }

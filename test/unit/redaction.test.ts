@@ -332,15 +332,17 @@ describe('isSensitiveKey', () => {
     'X-API-KEY', 'authorization', 'Proxy-Authorization', 'cookie', 'Set-Cookie', 'cookies', 'credentials',
     'private_key', 'privateKey', 'sessionId', 'session_id', 'PHPSESSID', 'jwt', 'jwt_payload', 'pwd', 'auth', 'AUTH',
     'session', 'token', 'access_token', 'refresh_token', 'id_token', 'x-auth-token', 'csrfToken', 'oauth.token',
-    'Secret Key',
+    'Secret Key', 'tokens', 'refresh_tokens', 'bearer', 'accessKey', 'secretAccessKey', 'signature', 'X-Hub-Signature',
+    'otp', 'totp', 'otp_code',
   ])('%s is sensitive', (key) => {
     expect(redactor.isSensitiveKey(key)).toBe(true);
   });
 
   it.each([
-    'tokens', 'max_tokens', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'token_count', 'token_type',
+    'max_tokens', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'token_count', 'token_type',
     'tokenizer', 'author', 'authority', 'oauth_provider', 'sessions', 'session_count', 'user', 'url', 'method', 'key',
-    'status', 'trace_id', '',
+    'status', 'trace_id', 'pass', 'accessKeyId', 'signature_algorithm', 'otp_length', 'bearer_format',
+    'input_tokens', 'cached_tokens', '',
   ])('%j is not sensitive', (key) => {
     expect(redactor.isSensitiveKey(key)).toBe(false);
   });
