@@ -1,4 +1,4 @@
-import { keepsNumbers, normaliseKey } from './sensitiveKeys';
+import { isSensitiveQueryParameter, keepsNumbers, normaliseKey } from './sensitiveKeys';
 
 /** Distinct key names whose decision is remembered (oldest forgotten first). */
 const KEY_CACHE_LIMIT = 2048;
@@ -7,9 +7,16 @@ const KEY_CACHE_MAX_KEY_LENGTH = 200;
 /** Keys found in text shorter than this are cached (see isSensitiveTextKey). */
 const CACHED_TEXT_KEY_LENGTH = 13;
 
+/**
+ * How a key written in text (`key=value`, `key: value`) is treated: `asParameter` keys are
+ * sensitive only as query or form parameters (`?key=…`).
+ */
+export type TextKeySensitivity = 'none' | 'always' | 'asParameter';
+
 /** What a redactor knows about one key name. */
 export interface KeyInfo {
   readonly sensitive: boolean;
+  readonly inText: TextKeySensitivity;
   /** A sensitive key whose number values are counts, kept (`tokens: 42`). */
   readonly keepsNumbers: boolean;
   /** The key as written in output (itself redacted as a string), computed on first use. */
@@ -26,7 +33,7 @@ export interface KeyDecisionCache {
    * For a key found in free text. Only short ones are remembered: a longer substring can
    * be a slice that keeps its whole (maybe large) parent string alive.
    */
-  isSensitiveTextKey(key: string): boolean;
+  textKeySensitivity(key: string): TextKeySensitivity;
 }
 
 /** The cache of one redactor, deciding unknown keys with `decideKey`. */
@@ -37,7 +44,13 @@ export function createKeyDecisionCache(decideKey: (key: string) => boolean): Key
     let known = cache.get(key);
     if (known === undefined) {
       const sensitive = decideKey(key);
-      known = { sensitive, keepsNumbers: sensitive && keepsNumbers(normaliseKey(key)), name: undefined, member: undefined };
+      known = {
+        sensitive,
+        inText: sensitive ? 'always' : isSensitiveQueryParameter(key) ? 'asParameter' : 'none',
+        keepsNumbers: sensitive && keepsNumbers(normaliseKey(key)),
+        name: undefined,
+        member: undefined,
+      };
       if (key.length <= KEY_CACHE_MAX_KEY_LENGTH) {
         if (cache.size >= KEY_CACHE_LIMIT) {
           const oldest = cache.keys().next();
@@ -49,11 +62,12 @@ export function createKeyDecisionCache(decideKey: (key: string) => boolean): Key
     return known;
   }
 
-  function isSensitiveTextKey(key: string): boolean {
+  function textKeySensitivity(key: string): TextKeySensitivity {
     const known = cache.get(key);
-    if (known !== undefined) return known.sensitive;
-    return key.length < CACHED_TEXT_KEY_LENGTH ? info(key).sensitive : decideKey(key);
+    if (known !== undefined) return known.inText;
+    if (key.length < CACHED_TEXT_KEY_LENGTH) return info(key).inText;
+    return decideKey(key) ? 'always' : 'none'; // longer than any parameter-only name
   }
 
-  return { info, isSensitiveTextKey };
+  return { info, textKeySensitivity };
 }

@@ -94,7 +94,7 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
 
   const keys = createKeyDecisionCache(createKeyDecision(options.extraKeys ?? []));
   const keyInfo = keys.info;
-  const redactString = createStringRedaction(censor, keys.isSensitiveTextKey);
+  const redactString = createStringRedaction(censor, keys.textKeySensitivity);
 
   const recentKeys: (string | undefined)[] = new Array<string | undefined>(FIELD_MEMO_SIZE).fill(undefined);
   const recentInfos: (KeyInfo | undefined)[] = new Array<KeyInfo | undefined>(FIELD_MEMO_SIZE).fill(undefined);

@@ -1,11 +1,12 @@
+import type { TextKeySensitivity } from './keyDecisionCache';
 import { isCardNumber } from './paymentCards';
 import { createSecretPatterns } from './secretPatterns';
-import { createPairRedaction, isKeyChar } from './textPairs';
+import { createPairRedaction, encodedEqualsLength, isKeyChar } from './textPairs';
 
 /**
  * Redaction of secret-shaped substrings in any string: bearer and basic credentials, JWTs,
- * API keys, emails, card numbers, URL credentials, `key=value` pairs with a sensitive key,
- * PEM private keys.
+ * API keys, emails, card numbers, URL credentials, `key=value` pairs with a sensitive key
+ * (also URL-encoded), PEM private keys.
  *
  * It runs on every string of every line, so a string first goes through two native regex
  * searches for the few characters some secret shape needs (`= : @ % _ - J`, `be`/`ba`,
@@ -22,6 +23,7 @@ const F_API = 16; // the start of a known API key format
 const F_JWT = 32; // `eyJ`
 const F_AUTH = 64; // `Bearer ` / `Basic `, any case
 const F_DIGITS = 128; // 4 digits, maybe a space or dash, 4 digits (cards)
+const F_ENCODED_PAIR = 256; // `key%3D` / `key%253D` with a sensitive key
 
 /** No secret shape fits in fewer characters (`pwd=x`). */
 const MIN_SECRET_LENGTH = 5;
@@ -94,12 +96,15 @@ function apiKeyPrefixEndsAt(s: string, i: number): boolean {
   return false;
 }
 
-/** A redactor of strings; `isSensitiveTextKey` decides (and caches) a key name found in text. */
-export function createStringRedaction(censor: string, isSensitiveTextKey: (key: string) => boolean): (text: string) => string {
+/** A redactor of strings; `textKeySensitivity` decides (and caches) a key name found in text. */
+export function createStringRedaction(
+  censor: string,
+  textKeySensitivity: (key: string) => TextKeySensitivity,
+): (text: string) => string {
   // `$` in the censor must stay literal in String.prototype.replace replacement patterns.
   const censorPattern = censor.replace(/\$/g, '$$$$');
   const patterns = createSecretPatterns();
-  const pairs = createPairRedaction(censor, isSensitiveTextKey);
+  const pairs = createPairRedaction(censor, textKeySensitivity);
   // Every shape needs one of these, except card numbers, which need `digitsRe`
   // (non-global: `search` and `test` leave no state behind).
   const triggerRe = /[=:@%_\-J]|[Bb][EeAa]|A[KSI]/;
@@ -160,8 +165,11 @@ export function createStringRedaction(censor: string, isSensitiveTextKey: (key: 
         case 64: // @
           flags |= F_AT;
           break;
-        case 37: // %40
+        case 37: // %40, %3D, %253D
           if (s.charCodeAt(i + 1) === 52 && s.charCodeAt(i + 2) === 48) flags |= F_AT;
+          else if ((flags & F_ENCODED_PAIR) === 0 && encodedEqualsLength(s, i) > 0 && pairs.sensitiveEncodedKeyBefore(s, i)) {
+            flags |= F_ENCODED_PAIR;
+          }
           break;
         case 95: // _
           if (apiKeyPrefixEndsAt(s, i)) flags |= F_API;
@@ -227,6 +235,7 @@ export function createStringRedaction(censor: string, isSensitiveTextKey: (key: 
     if ((flags & F_PEM) !== 0) r = r.replace(patterns.pem, censorPattern);
     if ((flags & (F_AT | F_URL)) === (F_AT | F_URL)) r = r.replace(patterns.urlCredentials, '$1' + censorPattern + '@');
     if ((flags & F_PAIR) !== 0) r = pairs.redactPairs(r);
+    if ((flags & F_ENCODED_PAIR) !== 0) r = pairs.redactEncodedPairs(r);
     if ((flags & F_AUTH) !== 0) r = r.replace(patterns.auth, replaceAuth);
     if ((flags & F_JWT) !== 0) r = r.replace(patterns.jwt, censorPattern);
     if ((flags & F_API) !== 0) r = r.replace(patterns.apiKey, censorPattern);

@@ -13,7 +13,7 @@ const SENSITIVE_PART =
 const SENSITIVE_ENDINGS: readonly string[] = ['token', 'accesskey', 'signature', 'otp'];
 
 /** Exact names: too short or too common as parts of other words to match anywhere. */
-const SENSITIVE_NAMES: ReadonlySet<string> = new Set(['pwd', 'auth', 'session', 'bearer', 'otpcode']);
+const SENSITIVE_NAMES: ReadonlySet<string> = new Set(['pwd', 'auth', 'session', 'bearer', 'otpcode', 'accountkey']);
 
 /**
  * Plural token keys. Unlike `prompt_tokens` and the other usage counts, which stay, these
@@ -28,6 +28,12 @@ const TOKEN_LISTS: ReadonlySet<string> = new Set([
   'authtokens',
   'apitokens',
 ]);
+
+/**
+ * Sensitive only as URL query or form parameters (`?key=…`, `&pass=…`, a SAS `&sig=…`):
+ * as object keys or in prose (`key: value`) these are everyday words.
+ */
+const QUERY_PARAMETER_NAMES: readonly string[] = ['key', 'pass', 'sig'];
 
 /** Lower case, with `-`, `_`, `.` and whitespace removed. */
 export function normaliseKey(key: string): string {
@@ -53,6 +59,20 @@ function isBuiltInSensitiveKey(normalised: string): boolean {
 /** True when a normalised sensitive key still lets numbers through: `tokens: 42` is a count. */
 export function keepsNumbers(normalised: string): boolean {
   return TOKEN_LISTS.has(normalised);
+}
+
+/** True when a key written before `=` in a query string or form body is sensitive there. */
+export function isSensitiveQueryParameter(key: string): boolean {
+  if (key.length > 4) return false;
+  for (const name of QUERY_PARAMETER_NAMES) if (equalsIgnoringCase(key, name)) return true;
+  return false;
+}
+
+/** `key` spells the lower-case ASCII word `lower`, in any case; no string is made (this runs per `=` in a URL). */
+function equalsIgnoringCase(key: string, lower: string): boolean {
+  if (key.length !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) if ((key.charCodeAt(i) | 32) !== lower.charCodeAt(i)) return false;
+  return true;
 }
 
 /**

@@ -1,14 +1,20 @@
+import type { TextKeySensitivity } from './keyDecisionCache';
 import { keepsNumbers, normaliseKey } from './sensitiveKeys';
 
 /**
  * `key=value` and `key: value` pairs written in free text (messages, URLs, form bodies,
- * JSON or util.inspect output, headers): the value of a sensitive key is censored.
+ * JSON or util.inspect output, headers): the value of a sensitive key is censored. Also
+ * pairs URL-encoded inside another value, once (`password%3Dx`) or twice (`password%253Dx`).
  */
 export interface PairRedaction {
   /** Censors the value of every sensitive `key=value` / `key: value` pair. */
   redactPairs(text: string): string;
+  /** Censors the value of every sensitive pair whose `=` is URL-encoded. */
+  redactEncodedPairs(text: string): string;
   /** The key written just before the `=` / `:` at `separator` (quotes allowed) is sensitive. */
   sensitiveKeyBefore(text: string, separator: number): boolean;
+  /** The key written just before the URL-encoded `=` at `percent` is sensitive. */
+  sensitiveEncodedKeyBefore(text: string, percent: number): boolean;
 }
 
 /** `[A-Za-z0-9_.-]`: a character of a key written in free text. */
@@ -22,6 +28,30 @@ function isValueEnd(c: number): boolean {
   return c === 32 || c === 38 || c === 59 || c === 34 || c === 39 || (c >= 9 && c <= 13);
 }
 
+/** `?`, `&` or `;`: what comes before a query or form parameter's name. */
+function isParameterStart(c: number): boolean {
+  return c === 63 || c === 38 || c === 59;
+}
+
+function isHexDigit(c: number): boolean {
+  const lower = c | 32;
+  return (c >= 48 && c <= 57) || (lower >= 97 && lower <= 102);
+}
+
+/** Length of a URL-encoded `=` at `i`: 3 for `%3D`, 5 for `%253D` (encoded twice), else 0. */
+export function encodedEqualsLength(s: string, i: number): number {
+  if (s.charCodeAt(i) !== 37) return 0;
+  const at = s.charCodeAt(i + 1) === 50 && s.charCodeAt(i + 2) === 53 ? i + 3 : i + 1;
+  return s.charCodeAt(at) === 51 && (s.charCodeAt(at + 1) | 32) === 100 ? at + 2 - i : 0;
+}
+
+/** Ends a URL-encoded value: what ends a plain one, or an encoded `&` (`%26`, `%2526`). */
+function isEncodedValueEnd(s: string, j: number): boolean {
+  const c = s.charCodeAt(j);
+  if (c !== 37) return isValueEnd(c);
+  return s.startsWith('26', j + 1) || s.startsWith('2526', j + 1);
+}
+
 /** A number or a list of numbers written as text (`42`, `[1,2,3]}`): a count, not a credential. */
 function isCountText(s: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
@@ -31,11 +61,18 @@ function isCountText(s: string, from: number, to: number): boolean {
   return true;
 }
 
-/** `isSensitiveTextKey` decides (and caches) a key name found in text. */
-export function createPairRedaction(censor: string, isSensitiveTextKey: (key: string) => boolean): PairRedaction {
+/** `textKeySensitivity` decides (and caches) a key name found in text. */
+export function createPairRedaction(censor: string, textKeySensitivity: (key: string) => TextKeySensitivity): PairRedaction {
   // key=value / key: value, with the key optionally quoted (JSON, util.inspect, escaped JSON).
   const pairRe = /(?<![\w.-])(\w[\w.-]{0,63})\\?["']?[ \t]*([=:])[ \t]*/g;
   const schemeRe = /(?:bearer|basic|token|digest|negotiate)[ \t]+/iy;
+
+  /** `key` starts at `keyStart` in `s` and is followed by `separator`. */
+  function isSensitiveAt(s: string, key: string, keyStart: number, separator: number): boolean {
+    const sensitivity = textKeySensitivity(key);
+    if (sensitivity === 'none') return false;
+    return sensitivity === 'always' || (separator === 61 && keyStart > 0 && isParameterStart(s.charCodeAt(keyStart - 1)));
+  }
 
   function redactPairs(s: string): string {
     const n = s.length;
@@ -46,7 +83,7 @@ export function createPairRedaction(censor: string, isSensitiveTextKey: (key: st
     while ((m = pairRe.exec(s)) !== null) {
       const key = m[1] as string;
       const separator = m[2] as string;
-      if (!isSensitiveTextKey(key)) continue;
+      if (!isSensitiveAt(s, key, m.index, separator.charCodeAt(0))) continue;
       const start = pairRe.lastIndex;
       if (start >= n) break;
       const q = s.charCodeAt(start);
@@ -115,8 +152,51 @@ export function createPairRedaction(censor: string, isSensitiveTextKey: (key: st
     while (start > 0 && isKeyChar(s.charCodeAt(start - 1))) {
       if (--start < end - 64) return false; // longer than any key the pair regex takes
     }
-    return start < end && isSensitiveTextKey(s.slice(start, end));
+    return start < end && isSensitiveAt(s, s.slice(start, end), start, s.charCodeAt(separator));
   }
 
-  return { redactPairs, sensitiveKeyBefore };
+  function sensitiveEncodedKeyBefore(s: string, percent: number): boolean {
+    let start = percent;
+    while (start > 0 && isKeyChar(s.charCodeAt(start - 1))) {
+      if (--start < percent - 68) return false;
+    }
+    let parameter: boolean;
+    if (start > 0 && s.charCodeAt(start - 1) === 37 && isHexDigit(s.charCodeAt(start)) && isHexDigit(s.charCodeAt(start + 1))) {
+      // `%26key` / `%2526key`: the key starts after the encoded separator before it.
+      if (s.startsWith('25', start) && isHexDigit(s.charCodeAt(start + 2)) && isHexDigit(s.charCodeAt(start + 3))) start += 2;
+      const code = s.slice(start, start + 2).toUpperCase();
+      parameter = code === '26' || code === '3F' || code === '3B';
+      start += 2;
+    } else {
+      parameter = start > 0 && isParameterStart(s.charCodeAt(start - 1));
+    }
+    if (start >= percent) return false;
+    const sensitivity = textKeySensitivity(s.slice(start, percent));
+    return sensitivity === 'always' || (parameter && sensitivity === 'asParameter');
+  }
+
+  function redactEncodedPairs(s: string): string {
+    const n = s.length;
+    let out = '';
+    let last = 0;
+    let i = s.indexOf('%');
+    while (i >= 0) {
+      const length = encodedEqualsLength(s, i);
+      if (length > 0 && sensitiveEncodedKeyBefore(s, i)) {
+        const start = i + length;
+        let end = start;
+        while (end < n && !isEncodedValueEnd(s, end)) end++;
+        if (end > start) {
+          out += s.slice(last, start) + censor;
+          last = end;
+        }
+        i = s.indexOf('%', end);
+      } else {
+        i = s.indexOf('%', i + 1);
+      }
+    }
+    return last === 0 ? s : out + s.slice(last);
+  }
+
+  return { redactPairs, redactEncodedPairs, sensitiveKeyBefore, sensitiveEncodedKeyBefore };
 }

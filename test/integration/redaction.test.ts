@@ -34,3 +34,31 @@ describe('redaction on a real request', () => {
     expect((attempt?.headers as Record<string, unknown>).authorization).toBe('[REDACTED]');
   });
 });
+
+describe('redaction of Node rawHeaders on a real request', () => {
+  it('censors the value after each sensitive header name, and a ?key= query parameter', async () => {
+    const apiKey = 'raw-api-key-5f1c9e';
+    const mapsKey = 'maps-key-77aa31';
+    const { app, logs } = observedApp((a, obs) => {
+      a.get('/v1/geocode', (req, res) => {
+        obs.logger.info('upstream call', { raw: req.rawHeaders, upstream: `/maps/api/geocode?key=${mapsKey}&address=x` });
+        res.json({ ok: true });
+      });
+    });
+    await request(app)
+      .get('/v1/geocode')
+      .set('Cookie', SECRETS.cookie)
+      .set('X-Api-Key', apiKey)
+      .set('x-request-id', 'red-2')
+      .expect(200);
+    await completedLine(logs, 'red-2');
+    const text = JSON.stringify(logs.lines);
+    for (const secret of [SECRETS.cookie, apiKey, mapsKey]) expect(text).not.toContain(secret);
+    const [line] = logs.find('upstream call', 'red-2');
+    const raw = line?.raw as string[];
+    expect(raw[raw.indexOf('Cookie') + 1]).toBe('[REDACTED]');
+    expect(raw[raw.indexOf('X-Api-Key') + 1]).toBe('[REDACTED]');
+    expect(raw[raw.indexOf('x-request-id') + 1]).toBe('red-2');
+    expect(line?.upstream).toBe('/maps/api/geocode?key=[REDACTED]&address=x');
+  });
+});

@@ -319,6 +319,9 @@ describe('string()', () => {
       '"password":"' + 'a'.repeat(100_000),
       'Basic '.repeat(20_000),
       'a'.repeat(100_000) + '=',
+      'password%3D'.repeat(10_000),
+      '%253D'.repeat(20_000),
+      'a'.repeat(100_000) + '%3D',
     ];
     const start = Date.now();
     for (const input of inputs) redactor.string(input);
@@ -333,7 +336,7 @@ describe('isSensitiveKey', () => {
     'private_key', 'privateKey', 'sessionId', 'session_id', 'PHPSESSID', 'jwt', 'jwt_payload', 'pwd', 'auth', 'AUTH',
     'session', 'token', 'access_token', 'refresh_token', 'id_token', 'x-auth-token', 'csrfToken', 'oauth.token',
     'Secret Key', 'tokens', 'refresh_tokens', 'bearer', 'accessKey', 'secretAccessKey', 'signature', 'X-Hub-Signature',
-    'otp', 'totp', 'otp_code',
+    'otp', 'totp', 'otp_code', 'AccountKey', 'SharedAccessKey',
   ])('%s is sensitive', (key) => {
     expect(redactor.isSensitiveKey(key)).toBe(true);
   });
@@ -341,8 +344,8 @@ describe('isSensitiveKey', () => {
   it.each([
     'max_tokens', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'token_count', 'token_type',
     'tokenizer', 'author', 'authority', 'oauth_provider', 'sessions', 'session_count', 'user', 'url', 'method', 'key',
-    'status', 'trace_id', 'pass', 'accessKeyId', 'signature_algorithm', 'otp_length', 'bearer_format',
-    'input_tokens', 'cached_tokens', '',
+    'status', 'trace_id', 'pass', 'sig', 'accessKeyId', 'signature_algorithm', 'otp_length', 'bearer_format',
+    'SharedAccessKeyName', 'input_tokens', 'cached_tokens', '',
   ])('%j is not sensitive', (key) => {
     expect(redactor.isSensitiveKey(key)).toBe(false);
   });

@@ -23,6 +23,8 @@ const BASE64 = 'wJalrXUtnFEMIK7MDENGbPxRfiCY0123456789/+';
 
 const AWS_KEY_ID = 'AK' + 'IA' + filler(16, UPPER_DIGITS);
 const AWS_SECRET = filler(40, BASE64);
+const AZURE_ACCOUNT_KEY = filler(86, BASE64) + '==';
+const SAS_SIGNATURE = filler(43, BASE64) + '%3D';
 const JWT = ['eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9', 'eyJzdWIiOiJ1c2VyLTQyIn0', filler(43)].join('.');
 const PEM_BODY = filler(64, 'QRSTUVWXYZabcdef0123456789+/ghij');
 const pemOf = (kind: string): string => [`-----BEGIN ${kind}-----`, PEM_BODY, `-----END ${kind}-----`].join('\n');
@@ -65,6 +67,7 @@ const SHAPES: readonly Shape[] = [
     secret: AWS_SECRET,
     twin: { region: 'us-east-1', access_key_age_days: 12 },
   },
+  { shape: 'Azure accountKey key', leak: { accountName: 'acme', accountKey: AZURE_ACCOUNT_KEY }, secret: AZURE_ACCOUNT_KEY, twin: { accountName: 'acme', accountId: 7 } },
 
   // ---- Node's rawHeaders
   {
@@ -92,10 +95,45 @@ const SHAPES: readonly Shape[] = [
     twin: { res: { rawHeaders: ['Content-Type', 'text/html', 'Content-Length', '512'] } },
   },
 
-  // ---- key=value in free text and query strings
+  // ---- key=value in free text, query strings and form bodies
   { shape: 'password= in a message', leak: 'login failed password=hunter2-msg for bob', secret: 'hunter2-msg', twin: 'password reset email sent to the user' },
   { shape: 'api_key: in a message', leak: 'retrying with api_key: msg-apikey-888', secret: 'msg-apikey-888', twin: 'status: ok, retries: 3, key: value' },
   { shape: '?token= query parameter', leak: '/callback?token=qp-tok-000&page=2', secret: 'qp-tok-000', twin: '/v1/tokens?page=2&sort=created_at' },
+  { shape: '?key= query parameter', leak: '/maps/api/geocode?key=qp-key-123&address=x', secret: 'qp-key-123', twin: '/search?keyword=monkey&page=2' },
+  { shape: 'key in an object stays', leak: '/v1/data?a=1&key=qp-key-456', secret: 'qp-key-456', twin: { key: 'user:42', note: 'key: value' } },
+  { shape: '&pass= form parameter', leak: 'user=bob&pass=qp-pass-789&remember=1', secret: 'qp-pass-789', twin: '/exams?passed=true&pass_mark=50' },
+  { shape: '&sig= SAS parameter', leak: `/c/blob.txt?sv=2022-11-02&sp=r&sig=${SAS_SIGNATURE}`, secret: SAS_SIGNATURE, twin: '/v1/sigma?sigil=x&signup=1' },
+  {
+    shape: 'Azure AccountKey= connection string',
+    leak: `DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=${AZURE_ACCOUNT_KEY};EndpointSuffix=core.windows.net`,
+    secret: AZURE_ACCOUNT_KEY,
+    twin: 'DefaultEndpointsProtocol=https;AccountName=acme;EndpointSuffix=core.windows.net',
+  },
+  {
+    shape: 'Azure SharedAccessKey= connection string',
+    leak: `Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=${AZURE_ACCOUNT_KEY}`,
+    secret: AZURE_ACCOUNT_KEY,
+    twin: 'Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=RootManageSharedAccessKey',
+  },
+  {
+    shape: 'SharedAccessSignature= in a connection string',
+    leak: `BlobEndpoint=https://acme.blob.core.windows.net/;SharedAccessSignature=sv=2022&sig=${SAS_SIGNATURE}`,
+    secret: SAS_SIGNATURE,
+    twin: 'BlobEndpoint=https://acme.blob.core.windows.net/;QueueEndpoint=https://acme.queue.core.windows.net/',
+  },
+  {
+    shape: 'URL-encoded pair inside a form value',
+    leak: 'state=abc&data=user%3Dbob%26password%3Dhunter2-enc1',
+    secret: 'hunter2-enc1',
+    twin: 'q=password%20reset%20help&next=%2Fhome%3Fpage%3D2',
+  },
+  {
+    shape: 'pair URL-encoded twice',
+    leak: 'next=%252Flogin%253Fuser%253Dbob%2526password%253Dhunter2-enc2%2526x%253D1',
+    secret: 'hunter2-enc2',
+    twin: 'next=%252Fhome%253Fpage%253D2%2526sort%253Dname',
+  },
+  { shape: 'URL-encoded ?key= parameter', leak: 'return=%2Fmaps%3Fkey%3Denc-key-333%26z%3D9', secret: 'enc-key-333', twin: 'return=%2Fmaps%3Fkeyword%3Dcoffee%26z%3D9' },
 
   // ---- authorization schemes, JWTs, emails, URLs
   { shape: 'Bearer credential', leak: 'Authorization: Bearer opaque.token-value_444', secret: 'opaque.token-value_444', twin: 'token_type: Bearer' },
