@@ -10,14 +10,23 @@ import { CARD_PATTERN_SOURCE } from './paymentCards';
 const API_KEY_FORMATS: readonly string[] = [
   'sk-(?=[A-Za-z0-9_-]*\\d)[A-Za-z0-9_-]{20,}', // OpenAI sk-…, sk-proj-…
   '[sr]k_(?:live|test)_[A-Za-z0-9]{10,}', // Stripe secret / restricted
+  'whsec_[A-Za-z0-9+/=]{24,}', // Stripe (and Svix) webhook signing secret
   'gh[pousr]_[A-Za-z0-9]{20,}', // GitHub
   'github_pat_[A-Za-z0-9_]{20,}', // GitHub fine-grained
   'glpat-[A-Za-z0-9_-]{20,}', // GitLab
-  'xox[abprs]-[A-Za-z0-9-]{10,}', // Slack
+  'xox[abprs]-[A-Za-z0-9-]{10,}', // Slack bot, user, … tokens
+  'xapp-\\d-[A-Za-z0-9-]{10,}', // Slack app-level token
   'A(?:KIA|SIA)[A-Z0-9]{16}(?![A-Za-z0-9])', // AWS access key id
   'AIza[A-Za-z0-9_-]{35}', // Google API key
+  'ya29\\.[\\w-]{20,}', // Google OAuth access token
+  'SG\\.[\\w-]{22}\\.[\\w-]{43}(?![\\w-])', // SendGrid
   'npm_[A-Za-z0-9]{36}', // npm
 ];
+
+/** Between an AWS access key id and its secret: spaces, quotes, `,` `:` `;` `=` `|`. */
+const AWS_PAIR_SEPARATOR = '[\\s"\',:;=|]{1,6}';
+const AWS_KEY_ID = 'A(?:KIA|SIA)[A-Z0-9]{16}';
+const AWS_SECRET = '[A-Za-z0-9/+]{40}';
 
 /** The value-shape expressions of one redactor. */
 export interface SecretPatterns {
@@ -31,6 +40,13 @@ export interface SecretPatterns {
   readonly jwt: RegExp;
   /** Any of the known API key and token formats. */
   readonly apiKey: RegExp;
+  /**
+   * A bare 40-character AWS secret access key next to its key id, either way round: after
+   * the id (id in group 1, separator in group 2), or before it.
+   */
+  readonly awsSecretByKeyId: RegExp;
+  /** The secret path of a Slack incoming webhook or workflow trigger; group 1 is what stays. */
+  readonly slackWebhook: RegExp;
   /** An email address, tried (sticky) where its local part starts. */
   readonly email: RegExp;
   readonly card: RegExp;
@@ -47,6 +63,12 @@ export function createSecretPatterns(): SecretPatterns {
     jwt: /(?<![\w-])eyJ[\w-]{2,}\.[\w-]+(?:\.[\w-]*){0,3}/g,
     // Only where a token starts, so that `sk-sk-sk-…` stays linear.
     apiKey: new RegExp(`(?<![\\w-])(?:${API_KEY_FORMATS.join('|')})`, 'g'),
+    awsSecretByKeyId: new RegExp(
+      `(?<![A-Za-z0-9])(${AWS_KEY_ID})(${AWS_PAIR_SEPARATOR})${AWS_SECRET}(?![A-Za-z0-9/+=])` +
+        `|(?<![A-Za-z0-9/+])${AWS_SECRET}(?=${AWS_PAIR_SEPARATOR}${AWS_KEY_ID}(?![A-Za-z0-9]))`,
+      'g',
+    ),
+    slackWebhook: /(hooks\.slack\.com\/(?:services|workflows|triggers)\/)[\w/-]+/g,
     email: /[\w.%+-]{1,64}(?:@|%40)(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}(?![A-Za-z0-9-])/y,
     card: new RegExp(CARD_PATTERN_SOURCE, 'g'),
   };

@@ -5,12 +5,13 @@ import { createPairRedaction, encodedEqualsLength, isKeyChar } from './textPairs
 
 /**
  * Redaction of secret-shaped substrings in any string: bearer and basic credentials, JWTs,
- * API keys, emails, card numbers, URL credentials, `key=value` pairs with a sensitive key
- * (also URL-encoded), PEM private keys.
+ * API keys, AWS secrets next to their key id, emails, card numbers, URL credentials,
+ * Slack webhook URLs, `key=value` pairs with a sensitive key (also URL-encoded), PEM
+ * private keys.
  *
  * It runs on every string of every line, so a string first goes through two native regex
  * searches for the few characters some secret shape needs (`= : @ % _ - J`, `be`/`ba`,
- * `AK`/`AS`/`AI`, and 4+4 digits for cards). Only a string that
+ * `AK`/`AS`/`AI`, `ya29.`, `SG.`, and 4+4 digits for cards). Only a string that
  * has one is scanned from there, and only the passes whose trigger that scan confirms run.
  */
 
@@ -24,6 +25,7 @@ const F_JWT = 32; // `eyJ`
 const F_AUTH = 64; // `Bearer ` / `Basic `, any case
 const F_DIGITS = 128; // 4 digits, maybe a space or dash, 4 digits (cards)
 const F_ENCODED_PAIR = 256; // `key%3D` / `key%253D` with a sensitive key
+const F_AWS_KEY_ID = 512; // `AKIA` / `ASIA`
 
 /** No secret shape fits in fewer characters (`pwd=x`). */
 const MIN_SECRET_LENGTH = 5;
@@ -71,28 +73,36 @@ function authSchemeAt(s: string, i: number): boolean {
   return c === 32 || c === 9;
 }
 
-/** `AKIA`, `ASIA` or `AIza` at `i` (where there is an `A`). */
-function awsOrGoogleKeyAt(s: string, i: number): boolean {
+/** What starts at an `A`: an AWS key id (`AKIA`, `ASIA`), a Google key (`AIza`), or neither. */
+function shapeAtA(s: string, i: number): number {
   const c1 = s.charCodeAt(i + 1);
   const c2 = s.charCodeAt(i + 2);
   const c3 = s.charCodeAt(i + 3);
-  if (c1 === 75 || c1 === 83) return c2 === 73 && c3 === 65; // AKIA ASIA
-  return c1 === 73 && c2 === 122 && c3 === 97; // AIza
+  if (c1 === 75 || c1 === 83) return c2 === 73 && c3 === 65 ? F_API | F_AWS_KEY_ID : 0;
+  return c1 === 73 && c2 === 122 && c3 === 97 ? F_API : 0;
 }
 
-/** A known API key prefix ends with the `-` or `_` at `i`: sk- glpat- xox?- sk_ rk_ gh?_ npm_ github_. */
+/** `ya29.` or `SG.` ends with the `.` at `i`. */
+function apiKeyPrefixEndsAtDot(s: string, i: number): boolean {
+  const p1 = s.charCodeAt(i - 1);
+  if (p1 === 71) return s.charCodeAt(i - 2) === 83; // SG.
+  return p1 === 57 && i >= 4 && s.startsWith('ya2', i - 4);
+}
+
+/** A known API key prefix ends with the `-` or `_` at `i`: sk- glpat- xox?- xapp- sk_ rk_ gh?_ npm_ github_ whsec_. */
 function apiKeyPrefixEndsAt(s: string, i: number): boolean {
   const p1 = s.charCodeAt(i - 1);
   const p2 = s.charCodeAt(i - 2);
   if (s.charCodeAt(i) === 45) {
     if (p1 === 107) return p2 === 115; // sk-
     if (p1 === 116) return i >= 5 && s.startsWith('glpat', i - 5);
-    return i >= 4 && s.startsWith('xox', i - 4);
+    return i >= 4 && (s.startsWith('xox', i - 4) || s.startsWith('xapp', i - 4));
   }
   if (p1 === 107) return p2 === 115 || p2 === 114; // sk_ rk_
   if (p2 === 104) return s.charCodeAt(i - 3) === 103; // gh?_
   if (p1 === 109) return i >= 3 && s.startsWith('npm', i - 3);
   if (p1 === 98) return i >= 6 && s.startsWith('github', i - 6);
+  if (p1 === 99) return i >= 5 && s.startsWith('whsec', i - 5);
   return false;
 }
 
@@ -107,7 +117,7 @@ export function createStringRedaction(
   const pairs = createPairRedaction(censor, textKeySensitivity);
   // Every shape needs one of these, except card numbers, which need `digitsRe`
   // (non-global: `search` and `test` leave no state behind).
-  const triggerRe = /[=:@%_\-J]|[Bb][EeAa]|A[KSI]/;
+  const triggerRe = /[=:@%_\-J]|[Bb][EeAa]|A[KSI]|ya29\.|SG\./;
   const digitsRe = /\d{4}[ -]?\d{4}/;
 
   function replaceAuth(match: string, scheme: string, space: string, token: string, offset: number, text: string): string {
@@ -120,6 +130,10 @@ export function createStringRedaction(
     return isCardNumber(match) ? censor : match;
   }
 
+
+  function replaceAwsSecret(_match: string, keyId: string | undefined, separator: string | undefined): string {
+    return keyId === undefined ? censor : keyId + (separator ?? '') + censor;
+  }
 
   /**
    * `Basic x` written as a whole header value: at the start or after `:`, `=` or a quote,
@@ -155,6 +169,9 @@ export function createStringRedaction(
           if (apiKeyPrefixEndsAt(s, i)) flags |= F_API;
           else if (s.charCodeAt(i + 1) === 45 && s.startsWith('-----BEGIN', i)) flags |= F_PEM;
           break;
+        case 46: // . of ya29. and SG.
+          if (apiKeyPrefixEndsAtDot(s, i)) flags |= F_API;
+          break;
         case 58: // :
           if (s.charCodeAt(i + 1) === 47 && s.charCodeAt(i + 2) === 47) flags |= F_URL;
           if ((flags & F_PAIR) === 0 && isKeyTail(prev) && pairs.sensitiveKeyBefore(s, i)) flags |= F_PAIR;
@@ -175,7 +192,7 @@ export function createStringRedaction(
           if (apiKeyPrefixEndsAt(s, i)) flags |= F_API;
           break;
         case 65: // A
-          if (awsOrGoogleKeyAt(s, i)) flags |= F_API;
+          flags |= shapeAtA(s, i);
           break;
         case 74: // J of eyJ
           if (prev === 121 && s.charCodeAt(i - 2) === 101) flags |= F_JWT;
@@ -233,11 +250,16 @@ export function createStringRedaction(
     if (flags === 0) return s;
     let r = s;
     if ((flags & F_PEM) !== 0) r = r.replace(patterns.pem, censorPattern);
-    if ((flags & (F_AT | F_URL)) === (F_AT | F_URL)) r = r.replace(patterns.urlCredentials, '$1' + censorPattern + '@');
+    if ((flags & F_URL) !== 0) {
+      if ((flags & F_AT) !== 0) r = r.replace(patterns.urlCredentials, '$1' + censorPattern + '@');
+      if (r.includes('hooks.slack.com/')) r = r.replace(patterns.slackWebhook, '$1' + censorPattern);
+    }
     if ((flags & F_PAIR) !== 0) r = pairs.redactPairs(r);
     if ((flags & F_ENCODED_PAIR) !== 0) r = pairs.redactEncodedPairs(r);
     if ((flags & F_AUTH) !== 0) r = r.replace(patterns.auth, replaceAuth);
     if ((flags & F_JWT) !== 0) r = r.replace(patterns.jwt, censorPattern);
+    // Before the key id itself is censored, which would leave its secret nothing to sit next to.
+    if ((flags & F_AWS_KEY_ID) !== 0) r = r.replace(patterns.awsSecretByKeyId, replaceAwsSecret);
     if ((flags & F_API) !== 0) r = r.replace(patterns.apiKey, censorPattern);
     if ((flags & F_AT) !== 0) r = redactEmails(r);
     if ((flags & F_DIGITS) !== 0) r = r.replace(patterns.card, replaceCard);

@@ -322,6 +322,11 @@ describe('string()', () => {
       'password%3D'.repeat(10_000),
       '%253D'.repeat(20_000),
       'a'.repeat(100_000) + '%3D',
+      ('a'.repeat(40) + ' ').repeat(2_000) + 'AKIA' + 'A'.repeat(16),
+      'AKIA' + 'A'.repeat(16) + ' ' + 'a'.repeat(100_000),
+      'ya29.'.repeat(20_000),
+      'SG.'.repeat(30_000),
+      'https://hooks.slack.com/services/' + 'a/'.repeat(50_000),
     ];
     const start = Date.now();
     for (const input of inputs) redactor.string(input);

@@ -23,6 +23,7 @@ const BASE64 = 'wJalrXUtnFEMIK7MDENGbPxRfiCY0123456789/+';
 
 const AWS_KEY_ID = 'AK' + 'IA' + filler(16, UPPER_DIGITS);
 const AWS_SECRET = filler(40, BASE64);
+const SLACK_WEBHOOK_PATH = `T${filler(8, UPPER_DIGITS)}/B${filler(10, UPPER_DIGITS)}/${filler(24)}`;
 const AZURE_ACCOUNT_KEY = filler(86, BASE64) + '==';
 const SAS_SIGNATURE = filler(43, BASE64) + '%3D';
 const JWT = ['eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9', 'eyJzdWIiOiJ1c2VyLTQyIn0', filler(43)].join('.');
@@ -141,15 +142,34 @@ const SHAPES: readonly Shape[] = [
   { shape: 'JWT', leak: `decoded ${JWT} ok`, secret: JWT.split('.')[2] as string, twin: 'header eyJhbGciOiJIUzI1NiJ9 only' },
   { shape: 'email address', leak: 'reset link sent to bob+tag@mail.example.co.uk', secret: 'bob+tag', twin: 'npm install @scope/pkg@1.2.3' },
   { shape: 'URL credentials', leak: 'postgres://admin:pg-pass-777@db.internal:5432/app', secret: 'pg-pass-777', twin: 'https://example.com/users/@alice' },
+  {
+    shape: 'Slack webhook URL',
+    leak: { webhook: `https://hooks.slack.com/services/${SLACK_WEBHOOK_PATH}` },
+    secret: SLACK_WEBHOOK_PATH.split('/')[2] as string,
+    twin: 'see https://api.slack.com/messaging/webhooks and https://hooks.slack.com/',
+  },
+  {
+    shape: 'Slack workflow trigger URL',
+    leak: `posting to https://hooks.slack.com/triggers/${SLACK_WEBHOOK_PATH}`,
+    secret: SLACK_WEBHOOK_PATH.split('/')[2] as string,
+    twin: 'posting to https://slack.com/triggers/docs',
+  },
 
   // ---- API key and token formats
   { shape: 'OpenAI sk-', leak: `using ${'sk-' + filler(48)}`, secret: filler(48), twin: { note: 'sk-learn is a library' } },
   { shape: 'Stripe sk_live_', leak: `stripe ${'sk_' + 'live_' + filler(24)}`, secret: filler(24), twin: `publishable ${'pk_' + 'live_' + filler(24)}` },
+  { shape: 'Stripe webhook secret whsec_', leak: `signing with ${'whsec_' + filler(32)}`, secret: filler(32), twin: 'the whsec_ prefix marks a signing secret' },
   { shape: 'GitHub ghp_', leak: { value: 'ghp_' + filler(36) }, secret: filler(36), twin: { value: 'ghp_short' } },
   { shape: 'GitLab glpat-', leak: `gitlab ${'glpat-' + filler(20)}`, secret: filler(20), twin: 'see the glpat-docs page' },
   { shape: 'Slack xoxb-', leak: `slack ${'xoxb-' + '1234567890-' + filler(24)}`, secret: filler(24), twin: 'slack xoxb-short' },
+  { shape: 'Slack app token xapp-', leak: `socket mode ${'xapp-' + '1-A0' + filler(9, UPPER_DIGITS) + '-1234567890-' + filler(64, '0123456789abcdef')}`, secret: filler(64, '0123456789abcdef'), twin: 'open xapp-settings-page-v2' },
   { shape: 'AWS access key id', leak: `aws id ${AWS_KEY_ID} in use`, secret: filler(16, UPPER_DIGITS), twin: 'AKIA-style ids start with four letters' },
+  { shape: 'AWS secret after its key id', leak: `creds ${AWS_KEY_ID} ${AWS_SECRET}`, secret: AWS_SECRET, twin: `commit ${filler(40, '0123456789abcdef')} pushed` },
+  { shape: 'AWS secret before its key id', leak: `${AWS_SECRET}, ${AWS_KEY_ID}`, secret: AWS_SECRET, twin: `${AWS_SECRET.slice(0, 39)} and ${AWS_SECRET.slice(1)} alone` },
+  { shape: 'AWS secret after its key id in JSON', leak: `["${AWS_KEY_ID}","${AWS_SECRET}"]`, secret: AWS_SECRET, twin: `["region","${AWS_SECRET}"]` },
   { shape: 'Google AIza', leak: `maps ${'AIza' + filler(35)}`, secret: filler(35), twin: 'AIza keys are 39 characters' },
+  { shape: 'Google OAuth ya29.', leak: { upstream: 'ya29.' + filler(120, BASE64.slice(0, 36) + '-_') }, secret: filler(120, BASE64.slice(0, 36) + '-_'), twin: 'scanner ya29.5 released' },
+  { shape: 'SendGrid SG.', leak: `mail ${'SG.' + filler(22) + '.' + filler(43)}`, secret: filler(43), twin: 'call SG.send(msg) with SG.abc.def' },
   { shape: 'npm npm_', leak: `//registry.npmjs.org/:_authToken=${'npm_' + filler(36)}`, secret: filler(36), twin: 'npm_config_cache=/tmp/npm-cache' },
   { shape: 'PEM private key', leak: { key: pemOf('RSA PRIVATE KEY') }, secret: PEM_BODY, twin: pemOf('CERTIFICATE').replace(PEM_BODY, 'MIIBszCCAVmgAwIBAgIU') },
 
