@@ -1,5 +1,6 @@
 import { types } from 'node:util';
 import { createKeyDecisionCache, type KeyInfo } from './keyDecisionCache';
+import { isCardNumberValue, SMALLEST_CARD_NUMBER } from './paymentCards';
 import { looksLikeRawHeaders } from './rawHeaders';
 import { createStringRedaction } from './secretText';
 import { createKeyDecision } from './sensitiveKeys';
@@ -12,11 +13,11 @@ import { createKeyDecision } from './sensitiveKeys';
  *   credential (`password`, `authorization`, `*token`, …) is replaced by the censor, at
  *   any depth; so is the value after a sensitive name in Node's `rawHeaders` arrays;
  * - sensitive VALUE SHAPES (secretText.ts): inside every string, substrings that look like
- *   a credential are replaced by the censor.
+ *   a credential are replaced by the censor; a number that is a card number is too.
  *
  * It is on the hot path of every request, so: every regex is compiled once per redactor,
- * the key decision is cached per key name in a bounded map, numbers and booleans are
- * returned as they are, strings are prefiltered by native searches before
+ * the key decision is cached per key name in a bounded map, numbers too small to be a card
+ * and booleans are returned as they are, strings are prefiltered by native searches before
  * any pattern runs, and fields() copies the line in one allocation and overwrites only the
  * values that change.
  *
@@ -110,6 +111,11 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
 
   // ---- values -------------------------------------------------------------------------
 
+  function redactNumber(v: number): unknown {
+    if (v < SMALLEST_CARD_NUMBER) return v > -Infinity ? v : String(v);
+    return Number.isFinite(v) ? (isCardNumberValue(v) ? censor : v) : String(v);
+  }
+
   /** A number, or an array whose entries kept in output are all numbers. */
   function isCount(v: unknown): boolean {
     if (typeof v === 'number') return true;
@@ -130,13 +136,13 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
       case 'string':
         return redactString(v);
       case 'number':
-        return Number.isFinite(v) ? v : String(v);
+        return redactNumber(v);
       case 'boolean':
         return v;
       case 'object':
         return v === null ? null : walkObject(v, depth, stack, true);
       case 'bigint':
-        return v.toString();
+        return isCardNumberValue(v) ? censor : v.toString();
       default:
         return undefined;
     }
@@ -272,7 +278,8 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
   function redactField(info: KeyInfo, value: unknown, stack: object[]): unknown {
     if (info.sensitive) return info.keepsNumbers ? countOrCensor(value, 1, stack) : censor;
     if (typeof value === 'string') return redactString(value);
-    if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) return value;
+    if (typeof value === 'number') return redactNumber(value);
+    if (typeof value === 'boolean') return value;
     return walk(value, 1, stack);
   }
 

@@ -1,3 +1,4 @@
+import { ibanLengthAt } from './iban';
 import type { TextKeySensitivity } from './keyDecisionCache';
 import { isCardNumber } from './paymentCards';
 import { createSecretPatterns } from './secretPatterns';
@@ -5,13 +6,13 @@ import { createPairRedaction, encodedEqualsLength, isKeyChar } from './textPairs
 
 /**
  * Redaction of secret-shaped substrings in any string: bearer and basic credentials, JWTs,
- * API keys, AWS secrets next to their key id, emails, card numbers, URL credentials,
+ * API keys, AWS secrets next to their key id, emails, card numbers, IBANs, URL credentials,
  * Slack webhook URLs, `key=value` pairs with a sensitive key (also URL-encoded), PEM
  * private keys.
  *
  * It runs on every string of every line, so a string first goes through two native regex
  * searches for the few characters some secret shape needs (`= : @ % _ - J`, `be`/`ba`,
- * `AK`/`AS`/`AI`, `ya29.`, `SG.`, and 4+4 digits for cards). Only a string that
+ * `AK`/`AS`/`AI`, `ya29.`, `SG.`, and 4+4 digits for cards and IBANs). Only a string that
  * has one is scanned from there, and only the passes whose trigger that scan confirms run.
  */
 
@@ -23,13 +24,13 @@ const F_PEM = 8; // `-----BEGIN`
 const F_API = 16; // the start of a known API key format
 const F_JWT = 32; // `eyJ`
 const F_AUTH = 64; // `Bearer ` / `Basic `, any case
-const F_DIGITS = 128; // 4 digits, maybe a space or dash, 4 digits (cards)
+const F_DIGITS = 128; // 4 digits, maybe a space or dash, 4 digits (cards, IBANs)
 const F_ENCODED_PAIR = 256; // `key%3D` / `key%253D` with a sensitive key
 const F_AWS_KEY_ID = 512; // `AKIA` / `ASIA`
 
 /** No secret shape fits in fewer characters (`pwd=x`). */
 const MIN_SECRET_LENGTH = 5;
-/** Shortest string with a card number in it. */
+/** Shortest string with a card number or an IBAN in it. */
 const MIN_DIGITS_LENGTH = 13;
 
 /** A character that can end a key written before `=` / `:` in free text. */
@@ -115,7 +116,7 @@ export function createStringRedaction(
   const censorPattern = censor.replace(/\$/g, '$$$$');
   const patterns = createSecretPatterns();
   const pairs = createPairRedaction(censor, textKeySensitivity);
-  // Every shape needs one of these, except card numbers, which need `digitsRe`
+  // Every shape needs one of these, except card numbers and IBANs, which need `digitsRe`
   // (non-global: `search` and `test` leave no state behind).
   const triggerRe = /[=:@%_\-J]|[Bb][EeAa]|A[KSI]|ya29\.|SG\./;
   const digitsRe = /\d{4}[ -]?\d{4}/;
@@ -130,6 +131,14 @@ export function createStringRedaction(
     return isCardNumber(match) ? censor : match;
   }
 
+  function replaceCardOrIban(match: string): string {
+    const c = match.charCodeAt(0);
+    if (c <= 57) return isCardNumber(match) ? censor : match;
+    const iban = ibanLengthAt(match);
+    if (iban > 0) return censor + match.slice(iban);
+    // Not an IBAN after all: a card number may still be among its groups.
+    return match.replace(patterns.card, replaceCard);
+  }
 
   function replaceAwsSecret(_match: string, keyId: string | undefined, separator: string | undefined): string {
     return keyId === undefined ? censor : keyId + (separator ?? '') + censor;
@@ -262,7 +271,7 @@ export function createStringRedaction(
     if ((flags & F_AWS_KEY_ID) !== 0) r = r.replace(patterns.awsSecretByKeyId, replaceAwsSecret);
     if ((flags & F_API) !== 0) r = r.replace(patterns.apiKey, censorPattern);
     if ((flags & F_AT) !== 0) r = redactEmails(r);
-    if ((flags & F_DIGITS) !== 0) r = r.replace(patterns.card, replaceCard);
+    if ((flags & F_DIGITS) !== 0) r = r.replace(patterns.cardOrIban, replaceCardOrIban);
     return r;
   };
 }

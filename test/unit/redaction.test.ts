@@ -324,6 +324,8 @@ describe('string()', () => {
       'a'.repeat(100_000) + '%3D',
       ('a'.repeat(40) + ' ').repeat(2_000) + 'AKIA' + 'A'.repeat(16),
       'AKIA' + 'A'.repeat(16) + ' ' + 'a'.repeat(100_000),
+      ' AB12'.repeat(20_000),
+      'DE89' + '1'.repeat(100_000),
       'ya29.'.repeat(20_000),
       'SG.'.repeat(30_000),
       'https://hooks.slack.com/services/' + 'a/'.repeat(50_000),

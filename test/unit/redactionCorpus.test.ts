@@ -173,9 +173,18 @@ const SHAPES: readonly Shape[] = [
   { shape: 'npm npm_', leak: `//registry.npmjs.org/:_authToken=${'npm_' + filler(36)}`, secret: filler(36), twin: 'npm_config_cache=/tmp/npm-cache' },
   { shape: 'PEM private key', leak: { key: pemOf('RSA PRIVATE KEY') }, secret: PEM_BODY, twin: pemOf('CERTIFICATE').replace(PEM_BODY, 'MIIBszCCAVmgAwIBAgIU') },
 
-  // ---- payment cards
+  // ---- payment cards and bank accounts
   { shape: 'card number in text', leak: 'charged card 4012888888881881 for $10', secret: '4012888888881881', twin: 'order 4111111111111112 shipped' },
   { shape: 'grouped card number', leak: 'paid with 4111 1111 1111 1111 today', secret: '4111 1111 1111 1111', twin: 'call 4111 1111 1111 1112 today' },
+  { shape: '13-digit card number', leak: { pan: '4222222222222' }, secret: '4222222222222', twin: 'ts=2000000000008' },
+  { shape: 'card number as a number', leak: { card: 4111111111111111 }, secret: '4111111111111111', twin: { order_id: 4111111111111112 } },
+  { shape: 'card number as a nested number', leak: { payment: { pan: 5555555555554444 } }, secret: '5555555555554444', twin: { at: 1714566896789, us: 1714566896789123 } },
+  { shape: '13-digit card as a number', leak: [4222222222222], secret: '4222222222222', twin: [2000000000008] },
+  { shape: 'card number as a bigint', leak: { pan: 6011111111111117n }, secret: '6011111111111117', twin: { id: 6011111111111118n } },
+  { shape: 'IBAN, compact', leak: { iban: 'DE89370400440532013000' }, secret: '370400440532013000', twin: { ref: 'DE89370400440532013001' } },
+  { shape: 'IBAN, grouped', leak: 'refund to GB82 WEST 1234 5698 7654 32 today', secret: '5698 7654 32', twin: 'refund to GB82 WEST 1234 5698 7654 33 today' },
+  { shape: 'IBAN with letters in its account number', leak: 'iban FR1420041010050500013M02606.', secret: '0500013M02606', twin: 'ref FR1420041010050500013M02607.' },
+  { shape: 'IBAN followed by a group of four', leak: 'NO93 8601 1117 947 and BE68 5390 0754 7034 1234', secret: '5390 0754 7034', twin: 'XX68 5390 0754 7034 1234' },
 ];
 
 /** The text the secret hides in, to check each case really holds its secret. */
