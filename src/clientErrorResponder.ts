@@ -54,6 +54,8 @@ type ClientSocket = Duplex & {
 export function createClientErrorResponder(dependencies: ClientErrorDependencies): ClientErrorResponder {
   const { logger, metrics } = dependencies;
   const counter = metrics.catalogued('httpClientErrors');
+  // Known codes start at zero, so a rate over them exists before the first malformed request.
+  for (const code of Object.keys(ANSWERS)) counter.inc({ code }, 0);
   const attached = new WeakMap<Server, () => void>();
 
   return {
