@@ -2,7 +2,7 @@ import path from 'node:path';
 import express from 'express';
 import request from 'supertest';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
-import { createObservability, type Observability, type ObservabilityOptions, type TelemetryEvent } from '../../src';
+import { createObservability, type Observability, type ObservabilityOptions, type TelemetryEvent } from '../../middleware';
 import { assertTraceparent, captureLogs, metricValue, type LogCapture } from '../../src/testing';
 import { expectGone, isAlive } from '../support/processes';
 import {
@@ -273,7 +273,8 @@ describe('sandbox pool', () => {
   });
 
   it('reports a child killed from outside as crashed, backs the slot off, then serves the next call', async () => {
-    const { pool, obs, events, logs } = poolUnderTest({ backoff: { initialMs: 100, maxMs: 200 }, size: 1 });
+    // No jitter: the backoff is its longest, 100 ms.
+    const { pool, obs, events, logs } = poolUnderTest({ backoff: { initialMs: 100, maxMs: 200 }, size: 1, random: () => 1 });
     const error = await failure(
       pool.run({
         tool: 'sleep',
@@ -285,21 +286,24 @@ describe('sandbox pool', () => {
       }),
       'crashed',
     );
+    // Queued while the slot backs off (only promise turns since the crash: its timer cannot have fired).
+    const nextCall = pool.run({ tool: 'calc', arguments: { expression: '2 + 2' } });
     expect(error.details).toMatchObject({ signal: 'SIGKILL', exitCode: null, callId: 'victim' });
     expect(error.message).toBe('sandbox child was killed by SIGKILL before answering');
-    expect(pool.stats()).toMatchObject({ backoff: 1, available: 0, crashes: 1, crashes_in_window: 1, state: 'running' });
+    expect(pool.stats()).toMatchObject({ backoff: 1, available: 0, crashes: 1, crashes_in_window: 1, state: 'running', queue_size: 1 });
+    expect(await metricValue(obs.metrics.registry, 'sandbox_crashes_total', { exit_code: 'SIGKILL' })).toBe(1);
+    expect(await metricValue(obs.metrics.registry, 'sandbox_workers', { state: 'backoff' })).toBe(1);
+
     const [crash] = await events('worker.crashed');
     expect(crash).toMatchObject({
       measurements: {},
       metadata: { pool: 'sandbox', worker_id: 0, pid: error.details.pid, signal: 'SIGKILL', tool: 'sleep', call_id: 'victim' },
     });
-    expect(await metricValue(obs.metrics.registry, 'sandbox_crashes_total', { exit_code: 'SIGKILL' })).toBe(1);
-    expect(await metricValue(obs.metrics.registry, 'sandbox_workers', { state: 'backoff' })).toBe(1);
     expect(logs.find('sandbox crashed')).toEqual([expect.objectContaining({ level: 'error', signal: 'SIGKILL', call_id: 'victim' })]);
 
-    const next = await pool.run({ tool: 'calc', arguments: { expression: '2 + 2' } });
+    const next = await nextCall;
     expect(next.output).toBe(4);
-    // The call waited out the backoff (50 to 100 ms with jitter) before its child started.
+    // The call waited out the backoff before its child started.
     expect(next.queueWaitMs).toBeGreaterThanOrEqual(40);
   });
 
