@@ -1,10 +1,9 @@
 import { AsyncResource } from 'node:async_hooks';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { context as otelContext, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
-import type { EventBus, SightlineLogger, SightlineMetrics } from '../../src';
+import { context as otelContext, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import { describeConfig, resolvePoolConfig, type SandboxPoolOptions } from './poolConfig';
 import { createSandboxPoolMetrics, SANDBOX_WORKER_STATES, toolLabel, type SandboxWorkerState } from './poolMetrics';
 import {
   createLineSplitter,
@@ -16,55 +15,10 @@ import {
   type ErrorDetails,
   type ParseErrorType,
 } from './protocol';
+import { quote } from './quote';
 
-/** The program a child runs: `file` with `args`, plus `env` on top of the filtered environment. */
-export interface SandboxCommand {
-  readonly file: string;
-  readonly args: readonly string[];
-  readonly env?: Readonly<Record<string, string>>;
-}
-
-export interface SandboxPoolOptions {
-  /** `pool` in events and logs. Default `sandbox`. */
-  readonly name?: string;
-  /** Children running at once. Default 4. */
-  readonly size?: number;
-  /** Calls waiting for a free slot; one more is refused (`saturated`). Default 32. */
-  readonly queueMax?: number;
-  /** A queued call waiting longer fails `queue_timeout`. Default 5000. */
-  readonly queueTimeoutMs?: number;
-  /** A running call taking longer is killed and fails `call_timeout`. Default 30 000. */
-  readonly callTimeoutMs?: number;
-  /** This many crashes within `windowMs` put the pool in the `crashed` state until `reset()`. Default 5 in 60 000. */
-  readonly crashStorm?: { readonly count?: number; readonly windowMs?: number };
-  /** A slot waits after a crash: `initialMs`, doubled per consecutive crash, at most `maxMs`, with jitter. */
-  readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
-  /** Replaces the built-in child program (tests run misbehaving ones). */
-  readonly command?: SandboxCommand;
-  readonly events: Pick<EventBus, 'emit'>;
-  readonly tracer: Tracer;
-  readonly metrics: SightlineMetrics;
-  readonly logger: SightlineLogger;
-  /** Variables naming the caller's trace for the child (`obs.childProcessEnv()`), read in the call's context. */
-  readonly childEnv: () => Record<string, string>;
-  /** Each JSON log line a child wrote on stderr, unchanged. */
-  readonly onChildLog?: (line: string) => void;
-  /** Milliseconds, for durations and the crash window. Default `performance.now`. */
-  readonly now?: () => number;
-  /** Backoff jitter, 0..1. Default `Math.random`. */
-  readonly random?: () => number;
-}
-
-interface SandboxPoolConfig {
-  readonly name: string;
-  readonly size: number;
-  readonly queueMax: number;
-  readonly queueTimeoutMs: number;
-  readonly callTimeoutMs: number;
-  readonly crashStorm: { readonly count: number; readonly windowMs: number };
-  readonly backoff: { readonly initialMs: number; readonly maxMs: number };
-  readonly command: SandboxCommand;
-}
+export { nodeCommand, type SandboxCommand } from './command';
+export type { SandboxPoolOptions } from './poolConfig';
 
 export interface SandboxRunRequest {
   readonly tool: string;
@@ -155,23 +109,6 @@ export interface SandboxPool {
   close(): Promise<void>;
 }
 
-const DEFAULTS = {
-  name: 'sandbox',
-  size: 4,
-  queueMax: 32,
-  queueTimeoutMs: 5000,
-  callTimeoutMs: 30_000,
-  crashStorm: { count: 5, windowMs: 60_000 },
-  backoff: { initialMs: 100, maxMs: 5000 },
-} as const;
-
-const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
-  'name', 'size', 'queueMax', 'queueTimeoutMs', 'callTimeoutMs', 'crashStorm', 'backoff', 'command',
-  'events', 'tracer', 'metrics', 'logger', 'childEnv', 'onChildLog', 'now', 'random',
-]);
-/** setTimeout treats more than 2^31-1 ms as 1 ms. */
-const MAX_TIMER_MS = 2_147_483_647;
-const POOL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_CALL_ID_LENGTH = 128;
 const MAX_TOOL_NAME_LENGTH = 256;
 const STDERR_TAIL_BYTES = 2048;
@@ -191,7 +128,7 @@ const SECRET_LOOKING = /TOKEN|SECRET|KEY|PASSWORD|PASSWD|CREDENTIAL|AUTH/i;
  * operator resets it. Everything lives in the instance.
  */
 export function createSandboxPool(options: SandboxPoolOptions): SandboxPool {
-  const config = resolveConfig(options);
+  const config = resolvePoolConfig(options);
   const { events, tracer, logger, childEnv, onChildLog } = options;
   const now = options.now ?? (() => performance.now());
   const random = options.random ?? Math.random;
@@ -878,16 +815,6 @@ function requestProblem(request: SandboxRunRequest): string | undefined {
   return undefined;
 }
 
-/** A value for an error message: JSON where possible, cut short. */
-function quote(value: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = Array.isArray(value) ? 'an array' : typeof value;
-  }
-  return preview(text, 100);
-}
 
 function isJsonObjectLine(line: string): boolean {
   if (!line.trimStart().startsWith('{')) return false;
@@ -906,103 +833,4 @@ function inheritedEnvironment(environment: NodeJS.ProcessEnv): Record<string, st
     if (INHERITED_VARIABLES.has(name) || INHERITED_PREFIXES.some((prefix) => name.startsWith(prefix))) inherited[name] = value;
   }
   return inherited;
-}
-
-/**
- * How to run a script with this Node: TypeScript through ts-node's transpile-only hook (under
- * jest or ts-node, where the sources are .ts), JavaScript directly (from the compiled dist).
- */
-export function nodeCommand(script: string): SandboxCommand {
-  if (path.extname(script) !== '.ts') return { file: process.execPath, args: [script] };
-  return {
-    file: process.execPath,
-    args: ['-r', require.resolve('ts-node/register/transpile-only'), script],
-    // ts-node looks for its tsconfig from the working directory, which may be anywhere.
-    env: { TS_NODE_PROJECT: path.resolve(__dirname, '..', '..', 'tsconfig.json') },
-  };
-}
-
-function defaultCommand(): SandboxCommand {
-  return nodeCommand(path.join(__dirname, `child${path.extname(__filename)}`));
-}
-
-function resolveConfig(options: SandboxPoolOptions): Readonly<SandboxPoolConfig> {
-  if (!isRecord(options)) throw new TypeError(`sandboxPool: options must be an object, got ${String(options)}`);
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) {
-      const suggestion = [...KNOWN_OPTIONS].find((known) => known.toLowerCase() === key.toLowerCase());
-      throw new TypeError(
-        `sandboxPool: unknown option ${JSON.stringify(key)}` +
-          (suggestion === undefined ? `; known options: ${[...KNOWN_OPTIONS].join(', ')}` : `; did you mean ${JSON.stringify(suggestion)}?`),
-      );
-    }
-  }
-  checkFunction('events.emit', (options.events as Partial<EventBus> | undefined)?.emit);
-  checkFunction('tracer.startSpan', (options.tracer as Partial<Tracer> | undefined)?.startSpan);
-  checkFunction('metrics.counter', (options.metrics as Partial<SightlineMetrics> | undefined)?.counter);
-  checkFunction('logger.warn', (options.logger as Partial<SightlineLogger> | undefined)?.warn);
-  checkFunction('childEnv', options.childEnv);
-  for (const hook of ['onChildLog', 'now', 'random'] as const) {
-    if (options[hook] !== undefined) checkFunction(hook, options[hook]);
-  }
-
-  const name = options.name ?? DEFAULTS.name;
-  if (typeof name !== 'string' || !POOL_NAME.test(name)) {
-    throw new TypeError(`sandboxPool: name must be 1 to 64 letters, digits, '_', '.' or '-', got ${quote(name)}`);
-  }
-  const config: SandboxPoolConfig = {
-    name,
-    size: integerOption('size', options.size ?? DEFAULTS.size, 1),
-    queueMax: integerOption('queueMax', options.queueMax ?? DEFAULTS.queueMax, 0),
-    queueTimeoutMs: timerOption('queueTimeoutMs', options.queueTimeoutMs ?? DEFAULTS.queueTimeoutMs),
-    callTimeoutMs: timerOption('callTimeoutMs', options.callTimeoutMs ?? DEFAULTS.callTimeoutMs),
-    crashStorm: {
-      count: integerOption('crashStorm.count', options.crashStorm?.count ?? DEFAULTS.crashStorm.count, 1),
-      windowMs: timerOption('crashStorm.windowMs', options.crashStorm?.windowMs ?? DEFAULTS.crashStorm.windowMs),
-    },
-    backoff: {
-      initialMs: timerOption('backoff.initialMs', options.backoff?.initialMs ?? DEFAULTS.backoff.initialMs),
-      maxMs: timerOption('backoff.maxMs', options.backoff?.maxMs ?? DEFAULTS.backoff.maxMs),
-    },
-    command: options.command ?? defaultCommand(),
-  };
-  if (config.backoff.maxMs < config.backoff.initialMs) {
-    throw new TypeError(`sandboxPool: backoff.maxMs (${config.backoff.maxMs}) must not be below backoff.initialMs (${config.backoff.initialMs})`);
-  }
-  const { command } = config;
-  if (!isRecord(command) || typeof command.file !== 'string' || command.file === '' || !Array.isArray(command.args) || !command.args.every((arg) => typeof arg === 'string')) {
-    throw new TypeError(`sandboxPool: command must be { file: string, args: string[] }, got ${quote(isRecord(command) ? { file: command.file, args: command.args } : command)}`);
-  }
-  if (command.env !== undefined) {
-    // Values are not quoted: they may be secrets.
-    const badName = isRecord(command.env) ? Object.keys(command.env).find((key) => typeof command.env?.[key] !== 'string') : undefined;
-    if (!isRecord(command.env) || badName !== undefined) {
-      throw new TypeError(`sandboxPool: command.env must map names to strings${badName === undefined ? '' : `; ${JSON.stringify(badName)} is not a string`}`);
-    }
-  }
-  return config;
-}
-
-function integerOption(name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new TypeError(`sandboxPool: ${name} must be an integer of at least ${min}, got ${quote(value)}`);
-  }
-  return value;
-}
-
-function timerOption(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !(value >= 1 && value <= MAX_TIMER_MS)) {
-    throw new TypeError(`sandboxPool: ${name} must be a number of milliseconds from 1 to ${MAX_TIMER_MS}, got ${quote(value)}`);
-  }
-  return value;
-}
-
-function checkFunction(name: string, value: unknown): void {
-  if (typeof value !== 'function') throw new TypeError(`sandboxPool: ${name} must be a function, got ${typeof value}`);
-}
-
-/** The configuration as `pool.started` carries it: JSON-safe, without the injected parts. */
-function describeConfig(config: SandboxPoolConfig): Record<string, unknown> {
-  const { command, ...rest } = config;
-  return { ...rest, command: path.basename(command.args.at(-1) ?? command.file) };
 }
