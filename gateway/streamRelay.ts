@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { createSseFrameAssembler, FRAME_TOO_LARGE, isEventStreamContentType, type Observability, type StreamFigures } from '../src';
+import { createSseFrameAssembler, FRAME_TOO_LARGE, isEventStreamContentType, type Observability, type StreamFigures } from '../middleware';
 import type { Competitor } from './competitors';
 import type { GatewayConfig } from './config';
-import type { CONTRACT_KINDS, GatewayMetrics } from './gatewayMetrics';
+import type { GatewayMetrics } from './gatewayMetrics';
 import { createRelayedEventReader } from './relayedEvents';
+import { contractViolations } from './streamContract';
 import { unrefTimer } from './unrefTimer';
 import { upstreamCallLog } from './upstreamCallLog';
 import { callUpstream, requestErrorOf, UpstreamFailure, type UpstreamOutcome, type Verdict } from './upstreamRequest';
@@ -332,12 +333,7 @@ export function relayStream(
   }
 
   function contract(figures: StreamFigures): void {
-    const violations: (typeof CONTRACT_KINDS)[number][] = [];
-    const { ttftMs } = figures;
-    const lateFirstContent =
-      ttftMs === undefined ? figures.outcome === 'completed' || figures.durationMs > config.contractTtftMs : ttftMs > config.contractTtftMs;
-    if (lateFirstContent) violations.push('ttft');
-    if (figures.maxGapMs > config.contractGapMs) violations.push('gap');
+    const violations = contractViolations(figures, config);
     for (const kind of violations) metrics.contractViolations.inc({ competitor: id, kind });
     note('contract_violations', violations);
   }
