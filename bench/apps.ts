@@ -6,7 +6,7 @@ import express, { type Express, type Request, type RequestHandler } from 'expres
 import promBundle from 'express-prom-bundle';
 import pinoHttp from 'pino-http';
 import { Registry, type Histogram } from 'prom-client';
-import { createObservability, type ObservabilityOptions } from '../src/index';
+import { createObservability, type ObservabilityOptions } from '../middleware';
 import type { VariantName } from './variants';
 
 export interface BenchApp {

@@ -5,7 +5,7 @@ import {
   RequestError,
   type Observability,
   type ObservabilityLoggerOptions,
-} from '../src';
+} from '../middleware';
 import { chatRequestSchema, describeProblem } from './chatRequest';
 import type { CompletionBackend } from './completionBackend';
 import { loadCompetitorConfig, type CompetitorConfig } from './config';

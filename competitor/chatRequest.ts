@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { openAiParamName } from '../src';
+import { openAiParamName } from '../middleware';
 
 const text = z.string().max(1_000_000);
 

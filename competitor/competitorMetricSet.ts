@@ -1,4 +1,4 @@
-import type { SightlineMetrics } from '../src';
+import type { SightlineMetrics } from '../middleware';
 import { COMPETITOR_METRICS } from './competitorMetrics';
 
 type Counter = ReturnType<SightlineMetrics['counter']>;

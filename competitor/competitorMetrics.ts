@@ -1,4 +1,4 @@
-import type { MetricDefinition } from '../src';
+import type { MetricDefinition } from '../middleware';
 
 export type CompetitorMetricDefinition = Omit<MetricDefinition, 'section'>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { EnvironmentVariable } from '../src';
+import type { EnvironmentVariable } from '../middleware';
 import { PROFILE_NAMES, resolveProfile, type ModelProfile, type ProfileOverrides } from './model/profiles';
 
 export interface CompetitorConfig {

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Request, Response } from 'express';
-import { isEventStreamContentType, RequestError, type Observability } from '../src';
+import { isEventStreamContentType, RequestError, type Observability } from '../middleware';
 import type { ChatRequest } from './chatRequest';
 import type { CompletionBackend } from './completionBackend';
 import type { CompetitorMetricSet } from './competitorMetricSet';

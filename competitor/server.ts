@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { openAiErrorFormat } from '../src';
+import { openAiErrorFormat } from '../middleware';
 import { createCompetitorApp, type CompetitorApp } from './app';
 
 /** `npm run competitor`: one competitor on PORT. Prints JSON log lines only; SIGTERM or SIGINT stop it gracefully. */

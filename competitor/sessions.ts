@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { EventBus } from '../src';
+import type { EventBus } from '../middleware';
 
 export interface Session {
   readonly id: string;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request, Response } from 'express';
-import { RequestError, type Observability } from '../src';
+import { RequestError, type Observability } from '../middleware';
 import { promptOf, type ChatRequest } from './chatRequest';
 import { chunkEncoder, countTokens, newCompletionIdentity, usageOf } from './chunks';
 import type { CompletionBackend } from './completionBackend';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createSseFrameAssembler, FRAME_TOO_LARGE, isOpenAiContentEvent, type Observability, type StreamObservation } from '../src';
+import { createSseFrameAssembler, FRAME_TOO_LARGE, isOpenAiContentEvent, type Observability, type StreamObservation } from '../middleware';
 
 export interface SseWriterOptions {
   /** Write `: ping` when nothing else was written for this long. */

@@ -5,7 +5,7 @@ import {
   type Observability,
   type ObservabilityLoggerOptions,
   type ObservabilityOptions,
-} from '../src';
+} from '../middleware';
 import { chatCompletionsRoute } from './chatCompletionsRoute';
 import { createCircuitBreakers } from './circuitBreakers';
 import { createCompetitors, type CompetitorPoolOptions } from './competitors';

@@ -1,7 +1,7 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { openAiParamName, RequestError, type Observability } from '../src';
+import { openAiParamName, RequestError, type Observability } from '../middleware';
 import type { CircuitBreakers } from './circuitBreakers';
 import type { Competitors } from './competitors';
 import type { GatewayConfig } from './config';

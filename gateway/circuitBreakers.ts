@@ -1,5 +1,5 @@
 import CircuitBreaker from 'opossum';
-import { RequestError, type EventBus, type SightlineLogger } from '../src';
+import { RequestError, type EventBus, type SightlineLogger } from '../middleware';
 import type { GatewayMetrics } from './gatewayMetrics';
 import type { Verdict } from './upstreamRequest';
 

@@ -1,5 +1,5 @@
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import type { SightlineMetrics } from '../src';
+import type { SightlineMetrics } from '../middleware';
 
 export type GatewayMetricType = 'counter' | 'gauge' | 'histogram';
 

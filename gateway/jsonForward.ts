@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Observability } from '../src';
+import type { Observability } from '../middleware';
 import type { Competitor } from './competitors';
 import type { GatewayConfig } from './config';
 import type { GatewayMetrics } from './gatewayMetrics';

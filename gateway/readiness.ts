@@ -1,4 +1,4 @@
-import { httpProbe, type HealthProbe, type ObservabilityHealth, type ProbeOutcome } from '../src';
+import { httpProbe, type HealthProbe, type ObservabilityHealth, type ProbeOutcome } from '../middleware';
 import type { Competitors } from './competitors';
 
 export interface ReadinessOptions {

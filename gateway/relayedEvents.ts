@@ -1,4 +1,4 @@
-import { isOpenAiContentEvent, type ObserveStreamOptions } from '../src';
+import { isOpenAiContentEvent, type ObserveStreamOptions } from '../middleware';
 
 /** One data event of a relayed stream, as sightline's stream observation parsed it. */
 export type RelayedEvent = Parameters<NonNullable<ObserveStreamOptions['isContent']>>[0];

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import { openAiErrorFormat } from '../src';
+import { openAiErrorFormat } from '../middleware';
 import { createGatewayApp, type GatewayApp } from './app';
 import { GatewayConfigError } from './config';
 

@@ -1,4 +1,4 @@
-import type { Observability } from '../src';
+import type { Observability } from '../middleware';
 
 /** The log lines and context fields of one upstream call, written into its client request. */
 export interface UpstreamCallLog {

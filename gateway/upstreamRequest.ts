@@ -1,6 +1,6 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { RequestError } from '../src';
+import { RequestError } from '../middleware';
 import type { Competitor } from './competitors';
 import type { UPSTREAM_FAILURE_REASONS } from './gatewayMetrics';
 

@@ -68,12 +68,6 @@ export function spanIdentityStep(options: SpanIdentityOptions): SpanIdentityStep
   };
 }
 
-/** `traceparent`/`tracestate` of the active span, for a call onward. */
-export function activeSpanHeaders(): Record<string, string> {
-  const carrier: Record<string, string> = {};
-  propagation.inject(otelContext.active(), carrier);
-  return carrier;
-}
 
 /**
  * instrumentation-http names its span and sets `http.route` from the route its context's

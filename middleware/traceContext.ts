@@ -50,12 +50,4 @@ export function traceContext(options: TraceContextOptions = {}): RequestHandler 
   };
 }
 
-/** Headers for a call onward from inside a request: a fresh parent id for each call. */
-export function outgoingTraceHeaders(context: RequestContext): Record<string, string> {
-  const headers: Record<string, string> = {
-    traceparent: formatTraceparent(context.traceId, randomSpanId(), context.traceFlags),
-    'x-request-id': context.requestId,
-  };
-  if (context.tracestate !== undefined) headers.tracestate = context.tracestate;
-  return headers;
-}
+export { outgoingTraceHeaders } from '../src/outgoingHeaders';

@@ -1,5 +1,5 @@
 import express from 'express';
-import { createObservability } from '../src/index';
+import { createObservability } from '../middleware';
 
 /**
  * A small service wired with sightline, started by `npm start` until the reference

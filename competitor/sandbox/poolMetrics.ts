@@ -1,4 +1,4 @@
-import type { MetricDefinition, SightlineMetrics } from '../../src';
+import type { MetricDefinition, SightlineMetrics } from '../../middleware';
 
 /** sightline's `MetricDefinition` without `section`: that union names sightline's own README sections. */
 export type SandboxMetricDefinition = Omit<MetricDefinition, 'section'>;

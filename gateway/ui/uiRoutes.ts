@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { pageSecurityHeaders } from '../../src';
+import { pageSecurityHeaders } from '../../middleware';
 import { RACE_PAGE, RACE_STYLES } from './page';
 import { raceClientScript } from './raceClient';
 

@@ -1,5 +1,5 @@
 import express from 'express';
-import { createObservability, RequestError } from '../../src/index';
+import { createObservability, RequestError } from '../../middleware';
 import { captureLogs } from '../../src/testing';
 import { describeWithBrowser, eventually, screenshot, useBrowser, type ObservedPage } from '../support/browser';
 import { listen } from '../support/observedApp';

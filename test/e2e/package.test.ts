@@ -162,6 +162,7 @@ import express from 'express';
 import { createObservability, type Observability, type ObservabilityOptions, type SightlineLogger } from 'sightline';
 import { captureLogs, assertTraceparent, metricValue, type LogCapture, type LogLine } from 'sightline/testing';
 import 'sightline/register';
+import { createTelemetry, type Telemetry } from 'sightline/core';
 
 const logs: LogCapture = captureLogs();
 const options: ObservabilityOptions = { service: 'typed', version: '1.0.0', environment: {}, logger: { transports: [logs] } };
@@ -186,6 +187,12 @@ createObservability({ servce: 'typo' });
 void metricValue('not a registry', 'http_requests_total');
 // @ts-expect-error the logger has no such method
 obs.logger.shout('hello');
+
+// The core, without Express: the same telemetry, no middleware.
+const telemetry: Telemetry = createTelemetry({ service: 'typed-core', environment: {} });
+telemetry.logger.info('core line');
+// @ts-expect-error the core has no Express middleware
+telemetry.middleware();
 `;
 
 const TYPED_COMMONJS = `
@@ -400,8 +407,8 @@ test('the tarball carries the built library and its declarations, and nothing el
       'dist/src/register.mjs',
       'dist/src/register.d.mts',
       'dist/src/cli/sightline.js',
-      'dist/middleware/createObservability.js',
-      'dist/middleware/createObservability.d.ts',
+      'dist/middleware/index.js',
+      'dist/middleware/index.d.ts',
     ]),
   );
   // Every file package.json points at (`main`, `types`, `bin`, each `exports` condition) is in it.
@@ -409,6 +416,19 @@ test('the tarball carries the built library and its declarations, and nothing el
   const targets = [installed.main, installed.types, installed.bin, installed.exports].flatMap(targetsOf).map((t) => path.posix.normalize(t));
   expect(targets.length).toBeGreaterThan(10);
   expect(targets.filter((t) => !files.includes(t))).toEqual([]);
+});
+
+test('sightline/core serves a plain node:http service and loads no Express', async () => {
+  const script = [
+    "const { createTelemetry } = require('sightline/core');",
+    "const telemetry = createTelemetry({ service: 'plain', environment: {} });",
+    "telemetry.logger.info('plain line');",
+    'const frameworks = Object.keys(require.cache).filter((file) => /[\\\\/]node_modules[\\\\/](express|helmet)[\\\\/]/.test(file));',
+    'telemetry.shutdown().then(() => process.stderr.write(JSON.stringify(frameworks)));',
+  ].join('\n');
+  const { stdout, stderr } = await runOk(process.execPath, ['-e', script], appDir);
+  expect(JSON.parse(stderr)).toEqual([]);
+  expect(JSON.parse(stdout.trim())).toMatchObject({ message: 'plain line', service: 'plain', level: 'info' });
 });
 
 test('a CommonJS service: ids, trace context, JSON access log, /health and /metrics', async () => {

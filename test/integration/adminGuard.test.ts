@@ -1,6 +1,6 @@
 import express from 'express';
 import request from 'supertest';
-import { createObservability, type ObservabilityOptions } from '../../src/index';
+import { createObservability, type ObservabilityOptions } from '../../middleware';
 import { captureLogs, metricValue } from '../../src/testing';
 
 const TOKEN = 'the-admin-token-0123456789';

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server, type ServerOptions } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import express from 'express';
-import { createObservability, openAiErrorFormat, type Observability } from '../../src/index';
+import { createObservability, openAiErrorFormat, type Observability } from '../../middleware';
 import { captureLogs, metricValue, type LogCapture } from '../../src/testing';
 import { loadSchemas } from '../support/schemaValidator';
 

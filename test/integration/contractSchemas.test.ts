@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { RequestError, type Observability } from '../../src/index';
+import { RequestError, type Observability } from '../../middleware';
 import type { LogLine } from '../../src/testing';
 import { sse, startFakeCompetitor, words, type FakeCompetitor } from '../support/fakeCompetitor';
 import { chatBody, dataEvents, gatewayOnFakeCompetitor, post, startGateway, type RunningGateway } from '../support/gatewayHarness';

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import express from 'express';
 import request from 'supertest';
 import TransportStream from 'winston-transport';
-import { createObservability } from '../../src/index';
+import { createObservability } from '../../middleware';
 import { captureLogs } from '../../src/testing';
 import { completedLine, observedApp, waitForLines } from '../support/observedApp';
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import express from 'express';
 import request from 'supertest';
-import { createObservability, RequestError, type ObservabilityOptions } from '../../src/index';
+import { createObservability, RequestError, type ObservabilityOptions } from '../../middleware';
 import { captureLogs, metricValue } from '../../src/testing';
 import { listen } from '../support/observedApp';
 

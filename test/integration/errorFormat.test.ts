@@ -1,6 +1,6 @@
 import express from 'express';
 import request from 'supertest';
-import { createObservability, openAiErrorFormat, RequestError } from '../../src/index';
+import { createObservability, openAiErrorFormat, RequestError } from '../../middleware';
 import { captureLogs } from '../../src/testing';
 
 function openAiApp() {

@@ -1,6 +1,6 @@
 import express from 'express';
 import request from 'supertest';
-import { createObservability, thresholdProbe, type ObservabilityOptions } from '../../src/index';
+import { createObservability, thresholdProbe, type ObservabilityOptions } from '../../middleware';
 import { captureLogs, metricValue } from '../../src/testing';
 import { waitForLines } from '../support/observedApp';
 

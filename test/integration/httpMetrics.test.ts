@@ -1,7 +1,7 @@
 import express from 'express';
 import request from 'supertest';
 import { register as globalRegistry } from 'prom-client';
-import { createObservability } from '../../src/index';
+import { createObservability } from '../../middleware';
 import { metricValue } from '../../src/testing';
 import { listen, observedApp } from '../support/observedApp';
 

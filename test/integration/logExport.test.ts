@@ -7,7 +7,7 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { InMemoryLogRecordExporter, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import express from 'express';
 import request from 'supertest';
-import { createObservability, type Observability, type ObservabilityOptions } from '../../src/index';
+import { createObservability, type Observability, type ObservabilityOptions } from '../../middleware';
 import { metricValue } from '../../src/testing';
 
 const SECRETS = {

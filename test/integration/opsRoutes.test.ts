@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import express from 'express';
 import request from 'supertest';
-import { createObservability, type Observability, type ObservabilityOptions } from '../../src/index';
+import { createObservability, type Observability, type ObservabilityOptions } from '../../middleware';
 import { captureLogs } from '../../src/testing';
 import { waitForLines } from '../support/observedApp';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createSandboxPool, nodeCommand, type SandboxPool, type SandboxPoolOptions } from '../../competitor/sandbox/pool';
-import { createObservability, type Observability } from '../../src';
+import { createObservability, type Observability } from '../../middleware';
 import { captureLogs, metricValue } from '../../src/testing';
 import { sse, startFakeCompetitor, type FakeCompetitor } from '../support/fakeCompetitor';
 import { chatBody, completedLine, dataEvents, post, startGateway, type RunningGateway } from '../support/gatewayHarness';

@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import type { Observability, ObservabilityOptions } from '../../src/index';
+import type { Observability, ObservabilityOptions } from '../../middleware';
 import { METRIC_CATALOGUE } from '../../src/metricCatalogue';
 import { listen, observedApp } from '../support/observedApp';
 import {

@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type RequestHandler } from 'express';
 import request from 'supertest';
-import { createObservability, requestContextOf, requestIdOf } from '../../src/index';
+import { createObservability, requestIdOf } from '../../middleware';
+import { requestContextOf } from '../../middleware/requestState';
 import { captureLogs } from '../../src/testing';
 
 interface Footprint {

@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import request from 'supertest';
-import { requestIdOf } from '../../src/index';
+import { requestIdOf } from '../../middleware';
 import { listen, observedApp, completedLine } from '../support/observedApp';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type Express } from 'express';
-import { createObservability, type Observability, type ObservabilityOptions } from '../../src/index';
+import { createObservability, type Observability, type ObservabilityOptions } from '../../middleware';
 import { captureLogs, type LogCapture, type LogLine } from '../../src/testing';
 
 export interface ObservedApp {

@@ -3,7 +3,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { handleSignals } from '../../src/gracefulShutdown';
 import { createLifecycle } from '../../src/lifecycle';
-import { createObservability } from '../../src/index';
+import { createObservability } from '../../middleware';
 import { captureLogs } from '../../src/testing';
 
 async function listen(server: Server): Promise<number> {

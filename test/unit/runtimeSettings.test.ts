@@ -1,4 +1,4 @@
-import { createObservability } from '../../src/index';
+import { createObservability } from '../../middleware';
 import { createRuntimeSettings, type EventSamplingControl } from '../../src/runtimeSettings';
 import { captureLogs } from '../../src/testing';
 

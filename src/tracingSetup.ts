@@ -1,10 +1,10 @@
 import { trace, type Tracer } from '@opentelemetry/api';
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
-import type { ConfigError, SightlineConfig } from '../src/config';
-import { instrumentProcess, processInstrumentation, type ProcessInstrumentation } from '../src/instrumentation';
-import type { SightlineLogger } from '../src/logger';
-import { foreignTracerProviderRegistered, startTracing, tracingRuntime, type TracingRuntime } from '../src/tracing';
-import { loadTracingConfig } from '../src/tracingConfig';
+import type { ConfigError, SightlineConfig } from './config';
+import { instrumentProcess, processInstrumentation, type ProcessInstrumentation } from './instrumentation';
+import type { SightlineLogger } from './logger';
+import { foreignTracerProviderRegistered, startTracing, tracingRuntime, type TracingRuntime } from './tracing';
+import { loadTracingConfig } from './tracingConfig';
 
 export interface ObservabilityTracingOptions {
   /** Replaces the OTLP exporter (for example an in-memory one in tests). */

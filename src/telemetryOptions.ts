@@ -1,0 +1,60 @@
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import type TransportStream from 'winston-transport';
+import type { ConfigOverrides } from './config';
+import type { MetricsOptions } from './metrics';
+import type { RedactionOptions } from './redaction';
+import type { RequestTimelineOptions } from './requestTimeline';
+import type { ObservabilityTracingOptions } from './tracingSetup';
+
+export interface ObservabilityLoggerOptions {
+  /** Replace the default transport (batched JSON lines on `destination`). */
+  readonly transports?: readonly TransportStream[];
+  /** Where the default transport writes. Default `process.stdout`. */
+  readonly destination?: NodeJS.WritableStream;
+  readonly redaction?: RedactionOptions;
+  /** `target` of lines that do not name one. Default `app`. */
+  readonly target?: string;
+  /** Replaces the OTLP exporter that `OTEL_LOGS_EXPORTER=otlp` sends log records to. */
+  readonly exporter?: LogRecordExporter;
+}
+
+/** The registry's side of the metrics options: what exists without any HTTP server. */
+export interface TelemetryMetricsOptions {
+  /** Buckets of sightline's histograms, by catalogue key (`httpRequestDuration`, `streamTimeToFirstEvent`, …). */
+  readonly buckets?: MetricsOptions['buckets'];
+  /** prom-client's process metrics. Default true. */
+  readonly processMetrics?: boolean;
+}
+
+export interface ObservabilityEventOptions {
+  /** Sampling rate by event name or pattern (`pool.*`); changeable at run time through `/ops/config`. */
+  readonly sampling?: Readonly<Record<string, number>>;
+  /** Events per second allowed by event name or pattern; the rest are counted and dropped. */
+  readonly rateLimits?: Readonly<Record<string, number>>;
+  /** Events kept for `/ops/events`. Default 200. */
+  readonly recent?: number;
+}
+
+export interface ObservabilityHealthOptions {
+  /** `/health/live` fails from this event-loop lag on. Default 1000. */
+  readonly maxEventLoopLagMs?: number;
+  /** Overall deadline of the readiness checks. Default 2000. */
+  readonly deadlineMs?: number;
+  /** Share of 5xx responses over `windowMs` that emits `error_rate.exceeded`. Default 0.05 over 60 s, from 20 requests. */
+  readonly errorRate?: { readonly threshold?: number; readonly windowMs?: number; readonly minRequests?: number };
+}
+
+/** Options of `createTelemetry`; every setting of the configuration table may also be given here, winning over the environment. */
+export interface TelemetryOptions extends ConfigOverrides {
+  /** Variables to read settings from. Default `process.env`. */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
+  readonly logger?: ObservabilityLoggerOptions;
+  /** `false`: no process metrics (the registry stays available). */
+  readonly metrics?: TelemetryMetricsOptions | false;
+  /** Tracing is switched on by `tracingEnabled` / `OBS_TRACING_ENABLED`; these replace its exporter. */
+  readonly tracing?: ObservabilityTracingOptions;
+  readonly events?: ObservabilityEventOptions;
+  readonly health?: ObservabilityHealthOptions;
+  /** Log lines of recent requests for `GET /ops/requests/:request_id`; `false` keeps none. */
+  readonly timeline?: RequestTimelineOptions | false;
+}
