@@ -1,6 +1,6 @@
 import type { ErrorFormat } from './errors';
 
-/** The body OpenAI-compatible clients parse: `{ error: { message, type, param, code } }`. */
+/** The body OpenAI-compatible clients parse: `{ error: { message, type, param, code } }` */
 export interface OpenAiErrorBody {
   readonly error: {
     readonly message: string;
@@ -21,8 +21,9 @@ const TYPE_BY_STATUS: Readonly<Record<number, string>> = {
 };
 
 /**
- * Errors in the OpenAI shape, for OpenAI-compatible services (`obs.errorHandler({ format:
- * openAiErrorFormat })`). `code` is the finer reason when there is one, else sightline's code.
+ * Errors in the OpenAI shape, for OpenAI-compatible services
+ * (`obs.errorHandler({ format: openAiErrorFormat })`). `code` is the finer reason when there
+ * is one, else sightline's code.
  */
 export const openAiErrorFormat: ErrorFormat = function openAiErrorFormat(error): OpenAiErrorBody {
   const type = TYPE_BY_STATUS[error.status] ?? (error.status >= 500 ? 'api_error' : 'invalid_request_error');
