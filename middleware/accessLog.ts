@@ -8,6 +8,7 @@ import type { SightlineLogger } from '../src/logger';
 import type { StreamFigures, StreamOutcome } from '../src/streamObservation';
 import { roundToThousandths } from '../src/roundToThousandths';
 import { countBytes } from './byteCounter';
+import type { PatchSet } from './patches';
 import { pathMatcher } from '../src/pathMatcher';
 import { requestContextOf } from './requestState';
 import { whenResponseEnds } from './responseEnd';
@@ -23,6 +24,8 @@ export interface AccessLogOptions {
   readonly stats?: LogStats;
   /** `target` of the access-log lines. Default `http`. */
   readonly target?: string;
+  /** The instance's patches (byte counting, route templates). */
+  readonly patches: PatchSet;
 }
 
 export type AccessLogStep = (req: IncomingMessage, res: ServerResponse, context: RequestContext) => void;
@@ -34,14 +37,14 @@ export type AccessLogStep = (req: IncomingMessage, res: ServerResponse, context:
  * A streamed response adds its figures (time to first event, gaps, events).
  */
 export function accessLogStep(options: AccessLogOptions): AccessLogStep {
-  const { logger, stats, target = 'http' } = options;
+  const { logger, stats, target = 'http', patches } = options;
   const isExcluded = pathMatcher('accessLog', options.excludePaths ?? []);
 
   return function observeRequest(req, res, context) {
     const url = req.url ?? '/';
     if (isExcluded(url)) return;
-    const counts = countBytes(req, res, context);
-    captureRouteTemplate(req);
+    const counts = countBytes(patches, req, res, context);
+    captureRouteTemplate(patches, req);
 
     const wroteStarted = context.sampled && isLevelEnabled(logger, 'info');
     if (wroteStarted) {
@@ -87,14 +90,6 @@ export function accessLogStep(options: AccessLogOptions): AccessLogStep {
         ...(stream === undefined ? undefined : streamFields(stream)),
       });
     });
-  };
-}
-
-export function accessLog(options: AccessLogOptions): RequestHandler {
-  const step = accessLogStep(options);
-  return function accessLogMiddleware(req, res, next) {
-    step(req, res, requestContextOf(req));
-    next();
   };
 }
 

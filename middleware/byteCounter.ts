@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestContext } from '../src/context';
-import { expressAppPrototype } from './expressPrototype';
+import { expressAppPrototype, type MethodWrapper, type PatchSet } from './patches';
 
 /** Body bytes of one request and its response, counted as they pass. */
 export interface ByteCounts {
@@ -12,13 +12,10 @@ type Chunk = string | Uint8Array;
 
 interface CounterState extends ByteCounts {
   readonly context: RequestContext;
-  readonly push: IncomingMessage['push'];
 }
 
-/** By request: a response reaches its counts through `res.req` (see expressPrototype for why not a property). */
+/** By request: a response reaches its counts through `res.req` (see patches for why not a property). */
 const counters = new WeakMap<IncomingMessage, CounterState>();
-
-type Write = (this: ServerResponse, ...args: unknown[]) => unknown;
 
 /**
  * Counts body bytes actually written (right for chunked and streamed responses, and for
@@ -26,7 +23,7 @@ type Write = (this: ServerResponse, ...args: unknown[]) => unknown;
  * observation, when there is one, once they are on their way: measuring never delays the
  * bytes it measures. Idempotent: every consumer shares one count.
  */
-export function countBytes(req: IncomingMessage, res: ServerResponse, context: RequestContext): ByteCounts {
+export function countBytes(patches: PatchSet, req: IncomingMessage, res: ServerResponse, context: RequestContext): ByteCounts {
   const existing = counters.get(req);
   if (existing !== undefined) return existing;
   const contentLength = req.headers['content-length'];
@@ -34,72 +31,58 @@ export function countBytes(req: IncomingMessage, res: ServerResponse, context: R
     bytesIn: contentLength === undefined ? 0 : Number(contentLength) || 0,
     bytesOut: 0,
     context,
-    push: req.push,
   };
   counters.set(req, state);
-  if (!countsThroughPrototype(res)) {
-    res.write = countingWrite(res.write as Write) as ServerResponse['write'];
-    res.end = countingEnd(res.end as Write) as ServerResponse['end'];
-  }
+  // An Express app's response prototype (one per app, inherited by apps mounted in it) is
+  // wrapped once and counts only responses whose request has counter state; wrapping each
+  // response instead costs two property additions and two closures per request.
+  const counting = countingObject(patches, res);
+  const prototype = counting ?? expressAppPrototype(res);
+  const wrap = prototype === undefined ? patches.wrapInstanceMethod : patches.wrapMethod;
+  wrap(prototype ?? res, 'write', countingWrite);
+  wrap(prototype ?? res, 'end', countingEnd);
   if (contentLength === undefined && req.headers['transfer-encoding'] !== undefined) {
     // A chunked body has no length up front: count what the parser hands over.
-    req.push = countingPush;
+    patches.wrapInstanceMethod(req, 'push', countingPush);
   }
   return state;
 }
 
-const countingPrototypes = new WeakSet<object>();
-
-/**
- * An Express app's own response prototype (`app.response`, one per app, inherited by apps
- * mounted in it) gets counting `write`/`end` once; they count only responses whose request
- * has counter state. Wrapping each response instead costs two property additions and two
- * closures per request.
- */
-function countsThroughPrototype(res: ServerResponse): boolean {
-  for (let p = Object.getPrototypeOf(res) as object | null; p !== null; p = Object.getPrototypeOf(p) as object | null) {
-    if (countingPrototypes.has(p)) return true;
+/** The response or prototype of it that already counts (wrapping a second one would count twice). */
+function countingObject(patches: PatchSet, res: ServerResponse): object | undefined {
+  for (let p: object | null = res; p !== null; p = Object.getPrototypeOf(p) as object | null) {
+    if (patches.isPatched(p, 'end')) return p;
   }
-  const prototype = expressAppPrototype(res) as Record<string, unknown> | undefined;
-  if (prototype === undefined) return false;
-  Object.defineProperty(prototype, 'write', {
-    configurable: true,
-    writable: true,
-    value: countingWrite(prototype.write as Write),
-  });
-  Object.defineProperty(prototype, 'end', { configurable: true, writable: true, value: countingEnd(prototype.end as Write) });
-  countingPrototypes.add(prototype);
-  return true;
+  return undefined;
 }
 
-function countingWrite(write: Write): Write {
-  return function countingWrite(this: ServerResponse, chunk: unknown, encoding?: unknown) {
+const countingWrite: MethodWrapper = (below) =>
+  function countingWrite(this: ServerResponse, chunk: unknown, encoding?: unknown) {
     const state = counters.get(this.req);
     const counts = state !== undefined && !this.destroyed && (typeof chunk === 'string' || chunk instanceof Uint8Array);
     // eslint-disable-next-line prefer-rest-params
-    const flushed = write.apply(this, arguments as unknown as unknown[]);
+    const flushed = below().apply(this, arguments as unknown as unknown[]);
     if (counts) sent(state, chunk, encoding);
     return flushed;
   };
-}
 
-function countingEnd(end: Write): Write {
-  return function countingEnd(this: ServerResponse, chunk?: unknown, encoding?: unknown) {
+const countingEnd: MethodWrapper = (below) =>
+  function countingEnd(this: ServerResponse, chunk?: unknown, encoding?: unknown) {
     const state = counters.get(this.req);
     const counts =
       state !== undefined && !this.destroyed && !this.writableEnded && (typeof chunk === 'string' || chunk instanceof Uint8Array);
     // eslint-disable-next-line prefer-rest-params
-    const ended = end.apply(this, arguments as unknown as unknown[]);
+    const ended = below().apply(this, arguments as unknown as unknown[]);
     if (counts) sent(state, chunk, encoding);
     return ended;
   };
-}
 
-const countingPush = function countingPush(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding) {
-  const state = counters.get(this) as CounterState;
-  if (chunk !== null && chunk !== undefined) state.bytesIn += byteLength(chunk as Chunk, encoding);
-  return state.push.call(this, chunk, encoding);
-};
+const countingPush: MethodWrapper = (below) =>
+  function countingPush(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding) {
+    const state = counters.get(this);
+    if (state !== undefined && chunk !== null && chunk !== undefined) state.bytesIn += byteLength(chunk as Chunk, encoding);
+    return below().call(this, chunk, encoding);
+  };
 
 function sent(state: CounterState, chunk: Chunk, encoding: unknown): void {
   state.bytesOut += byteLength(chunk, encoding);

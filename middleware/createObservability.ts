@@ -18,6 +18,7 @@ import { httpMetricsStep } from './httpMetrics';
 import { metricsRoute } from './metricsRoute';
 import { observeSse, streamObserver, type ObserveStream, type ObserveStreamOptions } from './observeSse';
 import { opsRoutes } from './opsRoutes';
+import { createPatchSet } from './patches';
 import { requestIdStep, type RequestIdOptions } from './requestId';
 import { whenResponseEnds } from './responseEnd';
 import { responseOutcomeRecorder } from './responseOutcomes';
@@ -91,7 +92,9 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   const parts = assembleTelemetry(options);
   const { telemetry, stats, redactor, tracing, lifecycle, poolStats, errorRate } = parts;
   const { config, configErrors, logger, metrics, context, settings } = telemetry;
-  const observeStream = streamObserver({ metrics, upstreams: options.streams?.upstreams });
+  const patches = createPatchSet();
+  parts.onShutdown(patches.removeAll);
+  const observeStream = streamObserver({ metrics, upstreams: options.streams?.upstreams, patches });
   const recordOutcome = responseOutcomeRecorder({ errorRate, recentErrors: parts.recentErrors, redactor });
   const dashboardSessions = createDashboardSessions();
 
@@ -101,9 +104,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
         next();
       };
     }
-    const assignRequestId = requestIdStep(
-      requestIdOptions === false ? { trustInbound: false, echo: false } : requestIdOptions,
-    );
+    const assignRequestId = requestIdStep(requestIdOptions === false ? { trustInbound: false, echo: false } : requestIdOptions, patches);
     const fromHeaders = traceOptions === false ? undefined : traceContextStep(traceOptions);
     const continueTrace =
       tracing.runtime === undefined
@@ -112,15 +113,16 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
             tracer: tracing.tracer,
             untraced: fromHeaders ?? newTrace,
             answer: traceOptions !== false,
+            patches,
           });
     const observe =
       accessOptions === false
         ? undefined
-        : accessLogStep({ logger, stats, excludePaths: accessOptions.excludePaths ?? DEFAULT_EXCLUDED_PATHS });
+        : accessLogStep({ logger, stats, excludePaths: accessOptions.excludePaths ?? DEFAULT_EXCLUDED_PATHS, patches });
     const measure =
       metricsOptions === false || !config.metricsEnabled
         ? undefined
-        : httpMetricsStep({ metrics, excludePaths: metricsOptions.excludePaths });
+        : httpMetricsStep({ metrics, excludePaths: metricsOptions.excludePaths, patches });
     const bridge = clsNamespace === undefined ? undefined : createClsBridge(clsNamespace);
 
     return function sightline(req, res, next) {

@@ -7,6 +7,7 @@ import type { RequestContext } from '../src/context';
 import { METRIC_CATALOGUE } from '../src/metricCatalogue';
 import type { SightlineMetrics } from '../src/metrics';
 import { countBytes } from './byteCounter';
+import type { PatchSet } from './patches';
 import { httpMetricBatch } from './httpMetricBatch';
 import { pathMatcher } from '../src/pathMatcher';
 import { requestContextOf } from './requestState';
@@ -18,6 +19,8 @@ export interface HttpMetricsOptions {
   readonly metrics: SightlineMetrics;
   /** Path prefixes not measured (whole segments). Default: `/health`, `/metrics`, `/ops`. */
   readonly excludePaths?: readonly string[];
+  /** The instance's patches (byte counting, route templates). */
+  readonly patches: PatchSet;
 }
 
 export type HttpMetricsStep = (req: IncomingMessage, res: ServerResponse, context: RequestContext) => void;
@@ -45,8 +48,8 @@ export function httpMetricsStep(options: HttpMetricsOptions): HttpMetricsStep {
 
   return function measureRequest(req, res, context) {
     if (isExcluded(req.url ?? '/')) return;
-    const counts = countBytes(req, res, context);
-    captureRouteTemplate(req);
+    const counts = countBytes(options.patches, req, res, context);
+    captureRouteTemplate(options.patches, req);
     inFlight.inc();
     whenResponseEnds(res, () => {
       inFlight.dec();
@@ -54,14 +57,6 @@ export function httpMetricsStep(options: HttpMetricsOptions): HttpMetricsStep {
       const seconds = isStream(res, context) ? undefined : (performance.now() - context.startedAt) / 1000;
       batch.record(labels, seconds, counts.bytesOut);
     });
-  };
-}
-
-export function httpMetrics(options: HttpMetricsOptions): RequestHandler {
-  const step = httpMetricsStep(options);
-  return function httpMetricsMiddleware(req, res, next) {
-    step(req, res, requestContextOf(req));
-    next();
   };
 }
 

@@ -5,6 +5,7 @@ import type { RequestContext } from '../src/context';
 import type { SightlineMetrics } from '../src/metrics';
 import { createStreamObservation, type StreamFigures, type StreamObservation } from '../src/streamObservation';
 import { countBytes } from './byteCounter';
+import type { PatchSet } from './patches';
 import { requestContextOf } from './requestState';
 import { whenResponseEnds } from './responseEnd';
 
@@ -12,6 +13,8 @@ export interface StreamMetricsOptions {
   readonly metrics: SightlineMetrics;
   /** Upstream names allowed as label values; any other name is labelled `other`. */
   readonly upstreams?: readonly string[];
+  /** The instance's patches (byte counting). */
+  readonly patches: PatchSet;
 }
 
 export interface ObserveStreamOptions {
@@ -95,7 +98,7 @@ export function streamObserver(options: StreamMetricsOptions): ObserveStream {
       onEnd: record,
     });
     context.stream = observation;
-    countBytes(req, res, context);
+    countBytes(options.patches, req, res, context);
     active.inc({ upstream });
     whenResponseEnds(res, () => observation.finish(res.writableEnded));
     return observation;

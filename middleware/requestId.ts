@@ -3,6 +3,7 @@ import type { RequestHandler } from 'express';
 import { createRequestContext, type RequestContext } from '../src/context';
 import { isValidRequestId, newRequestId } from '../src/requestId';
 import { attachRequestContext } from './requestState';
+import type { PatchSet } from './patches';
 
 export interface RequestIdOptions {
   /** Header read from the request and written on the response. Default `x-request-id`. */
@@ -20,7 +21,7 @@ export type RequestIdStep = (req: IncomingMessage, res: ServerResponse) => Reque
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
 /** Gives the request its identity: keeps a valid inbound id, else makes one, and echoes it. */
-export function requestIdStep(options: RequestIdOptions = {}): RequestIdStep {
+export function requestIdStep(options: RequestIdOptions, patches: PatchSet): RequestIdStep {
   const { header = 'x-request-id', generate = newRequestId, trustInbound = true, echo = true } = options;
   if (!HEADER_NAME.test(header)) {
     throw new TypeError(`requestId: header must be a valid HTTP header name, got ${JSON.stringify(header)}`);
@@ -30,16 +31,9 @@ export function requestIdStep(options: RequestIdOptions = {}): RequestIdStep {
     const inbound = trustInbound ? req.headers[name] : undefined;
     const id = isValidRequestId(inbound) ? inbound : generate();
     const context = createRequestContext(id);
-    attachRequestContext(req, context);
+    attachRequestContext(req, context, patches);
     if (echo) res.setHeader(header, id);
     return context;
   };
 }
 
-export function requestId(options: RequestIdOptions = {}): RequestHandler {
-  const assign = requestIdStep(options);
-  return function requestIdMiddleware(req, res, next) {
-    assign(req, res);
-    next();
-  };
-}

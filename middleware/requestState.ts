@@ -1,13 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { createRequestContext, type RequestContext } from '../src/context';
 import { newRequestId } from '../src/requestId';
-import { defineOnAppPrototype } from './expressPrototype';
+import { expressAppPrototype, type PatchSet } from './patches';
 
 type WithId = IncomingMessage & { id?: unknown };
 
 /** Module-wide, yet instances never collide: each request has one context, whichever instance made it. */
 const contexts = new WeakMap<IncomingMessage, RequestContext>();
-const idPrototypes = new WeakSet<object>();
 
 /** The request's context, created on first use so each middleware also works alone. */
 export function requestContextOf(req: IncomingMessage): RequestContext {
@@ -20,12 +19,15 @@ export function requestContextOf(req: IncomingMessage): RequestContext {
   return context;
 }
 
-export function attachRequestContext(req: IncomingMessage, context: RequestContext): void {
+/** Links the context to the request; with `patches`, `req.id` reads it through the app's request prototype. */
+export function attachRequestContext(req: IncomingMessage, context: RequestContext, patches?: PatchSet): void {
   contexts.set(req, context);
   // An own `id` (set before sightline ran, or on a request that is not Express's) is overwritten, as always.
-  if (Object.prototype.hasOwnProperty.call(req, 'id') || !defineOnAppPrototype(req, 'id', REQUEST_ID_ACCESSOR, idPrototypes)) {
+  if (patches === undefined || Object.prototype.hasOwnProperty.call(req, 'id') || expressAppPrototype(req) === undefined) {
     (req as WithId).id = context.requestId;
+    return;
   }
+  patches.defineOnAppPrototype(req, 'id', REQUEST_ID_ACCESSOR);
 }
 
 export function existingRequestContext(req: IncomingMessage): RequestContext | undefined {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { RequestContext } from '../src/context';
-import { defineOnAppPrototype } from './expressPrototype';
+import type { PatchSet } from './patches';
 import { existingRequestContext } from './requestState';
 
 /** Label of requests that matched no route: one bounded value, whatever the path. */
@@ -12,20 +12,16 @@ type RoutedRequest = IncomingMessage & { baseUrl?: string };
 const routes = new WeakMap<IncomingMessage, unknown>();
 /** Objects that also receive the template when it is matched (OpenTelemetry's RPC metadata). */
 const lenders = new WeakMap<IncomingMessage, { route?: string }>();
-const accessorPrototypes = new WeakSet<object>();
 
 /**
  * Records the route template (mount path + route path, e.g. `/v1/items/:id`) in the
  * request's context at the moment the router picks the route: later, when the response
  * ends or an error handler runs, `req.baseUrl` may already have been unwound to a parent
  * router's. `req.route` becomes an accessor on the app's request prototype, defined once
- * and kept for every request of the app. Idempotent.
+ * and kept for every request of the app (until `obs.shutdown()`). Idempotent.
  */
-export function captureRouteTemplate(req: IncomingMessage): void {
-  if (!defineOnAppPrototype(req, 'route', ROUTE_ACCESSOR, accessorPrototypes)) {
-    // Not an Express request (or an unusual set-up): the accessor goes on the request itself.
-    if (!Object.prototype.hasOwnProperty.call(req, 'route')) Object.defineProperty(req, 'route', ROUTE_ACCESSOR);
-  }
+export function captureRouteTemplate(patches: PatchSet, req: IncomingMessage): void {
+  patches.defineOnAppPrototype(req, 'route', ROUTE_ACCESSOR);
 }
 
 /** Also writes the template to `target.route` when the router matches a route. */

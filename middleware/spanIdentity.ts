@@ -15,6 +15,7 @@ import type { RequestContext } from '../src/context';
 import { isUntraced, serverSpanOf } from '../src/instrumentation';
 import { formatTraceparent } from '../src/w3cTraceContext';
 import { whenResponseEnds } from './responseEnd';
+import type { PatchSet } from './patches';
 import { captureRouteTemplate, lendRouteTemplate, routeTemplateOf } from './routeTemplate';
 import type { TraceContextStep } from './traceContext';
 
@@ -24,6 +25,8 @@ export interface SpanIdentityOptions {
   readonly untraced: TraceContextStep;
   /** Answer with this service's `traceparent`. Default true. */
   readonly answer?: boolean;
+  /** The instance's patches (route templates). */
+  readonly patches: PatchSet;
 }
 
 /** Returns the OpenTelemetry context the rest of the request must run in, when sightline started its span. */
@@ -36,14 +39,14 @@ export type SpanIdentityStep = (req: IncomingMessage, res: ServerResponse, conte
  * a test runner's module system), sightline starts the server span itself.
  */
 export function spanIdentityStep(options: SpanIdentityOptions): SpanIdentityStep {
-  const { tracer, untraced, answer = true } = options;
+  const { tracer, untraced, answer = true, patches } = options;
   return function identifyBySpan(req, res, context) {
     if (isUntraced(req.url)) {
       untraced(req, res, context);
       return undefined;
     }
     // The span's name and `http.route` come from the template, whichever span it is.
-    captureRouteTemplate(req);
+    captureRouteTemplate(patches, req);
     let span = serverSpanOf(req);
     let continueIn: Context | undefined;
     if (span === undefined) {

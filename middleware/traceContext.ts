@@ -42,12 +42,4 @@ export function traceContextStep(options: TraceContextOptions = {}): TraceContex
   };
 }
 
-export function traceContext(options: TraceContextOptions = {}): RequestHandler {
-  const step = traceContextStep(options);
-  return function traceContextMiddleware(req, res, next) {
-    step(req, res, requestContextOf(req));
-    next();
-  };
-}
-
 export { outgoingTraceHeaders } from '../src/outgoingHeaders';

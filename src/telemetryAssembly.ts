@@ -45,6 +45,8 @@ export interface TelemetryParts {
   readonly dashboardFeed: DashboardFeed;
   /** The request timeline itself; undefined with `timeline: false`. */
   readonly requestTimeline: RequestTimeline | undefined;
+  /** Runs `hook` once `shutdown()` has flushed everything (a failing hook is logged, the others still run). */
+  onShutdown(hook: () => void): void;
 }
 
 /** Builds one instance's telemetry and keeps its parts at hand for the adapter. */
@@ -125,6 +127,16 @@ export function assembleTelemetry(options: TelemetryOptions): TelemetryParts {
   });
   const clientErrors = createClientErrorResponder({ logger, metrics });
   let shutdownPromise: Promise<void> | undefined;
+  const shutdownHooks: (() => void)[] = [];
+  const runShutdownHooks = (): void => {
+    for (const hook of shutdownHooks.splice(0)) {
+      try {
+        hook();
+      } catch (error) {
+        logger.warn('shutdown step failed', { target: 'sightline', error });
+      }
+    }
+  };
 
   function shutdown(): Promise<void> {
     lifecycle.beginDraining();
@@ -139,7 +151,8 @@ export function assembleTelemetry(options: TelemetryOptions): TelemetryParts {
         logger.warn('pending spans could not be exported', { target: 'sightline', error });
       })
       .then(flush)
-      .then(logExport.forceFlush);
+      .then(logExport.forceFlush)
+      .then(runShutdownHooks);
     return shutdownPromise;
   }
 
@@ -194,6 +207,7 @@ export function assembleTelemetry(options: TelemetryOptions): TelemetryParts {
     lag,
     dashboardFeed,
     requestTimeline,
+    onShutdown: (hook) => void shutdownHooks.push(hook),
   };
 }
 
