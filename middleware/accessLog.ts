@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { RequestHandler } from 'express';
 import { LINE_CONTEXT, type RequestContext } from '../src/context';
 import { LOG_LEVELS } from '../src/logLevels';
 import type { LogStats } from '../src/logStats';
@@ -10,7 +9,6 @@ import { roundToThousandths } from '../src/roundToThousandths';
 import { countBytes } from './byteCounter';
 import type { PatchSet } from './patches';
 import { pathMatcher } from '../src/pathMatcher';
-import { requestContextOf } from './requestState';
 import { whenResponseEnds } from './responseEnd';
 import { captureRouteTemplate, routeTemplateOf } from './routeTemplate';
 

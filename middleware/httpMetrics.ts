@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { RequestHandler } from 'express';
 import promBundle from 'express-prom-bundle';
 import type { Histogram } from 'prom-client';
 import type { RequestContext } from '../src/context';
@@ -10,7 +9,6 @@ import { countBytes } from './byteCounter';
 import type { PatchSet } from './patches';
 import { httpMetricBatch } from './httpMetricBatch';
 import { pathMatcher } from '../src/pathMatcher';
-import { requestContextOf } from './requestState';
 import { whenResponseEnds } from './responseEnd';
 import { captureRouteTemplate, routeTemplateOf, UNMATCHED_ROUTE } from './routeTemplate';
 

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestHandler } from 'express';
 import { createRequestContext, type RequestContext } from '../src/context';
 import { isValidRequestId, newRequestId } from '../src/requestId';
 import { attachRequestContext } from './requestState';

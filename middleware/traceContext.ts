@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RequestHandler } from 'express';
 import type { RequestContext } from '../src/context';
 import {
   formatTraceparent,
@@ -9,7 +8,6 @@ import {
   randomTraceId,
   TRACE_FLAG_SAMPLED,
 } from '../src/w3cTraceContext';
-import { requestContextOf } from './requestState';
 
 export interface TraceContextOptions {
   /** Flags of a trace this service starts. Default: sampled. */
