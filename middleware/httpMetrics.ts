@@ -7,7 +7,6 @@ import { METRIC_CATALOGUE } from '../src/metricCatalogue';
 import type { SightlineMetrics } from '../src/metrics';
 import { countBytes } from './byteCounter';
 import type { PatchSet } from './patches';
-import { httpMetricBatch } from './httpMetricBatch';
 import { pathMatcher } from '../src/pathMatcher';
 import { whenResponseEnds } from './responseEnd';
 import { captureRouteTemplate, routeTemplateOf, UNMATCHED_ROUTE } from './routeTemplate';
@@ -25,6 +24,10 @@ export type HttpMetricsStep = (req: IncomingMessage, res: ServerResponse, contex
 
 export const DEFAULT_METRICS_EXCLUDED_PATHS: readonly string[] = ['/health', '/metrics', '/ops'];
 
+type HttpLabels = Record<'status_code' | 'method' | 'route', string | number>;
+
+const OBSERVED = ['httpRequests', 'httpRequestDuration', 'httpResponseSize'] as const;
+
 const STREAM_CONTENT_TYPES = /^\s*(text\/event-stream|application\/x-ndjson)/i;
 
 /**
@@ -38,11 +41,25 @@ export function httpMetricsStep(options: HttpMetricsOptions): HttpMetricsStep {
   const isExcluded = pathMatcher('httpMetrics', options.excludePaths ?? DEFAULT_METRICS_EXCLUDED_PATHS);
   const latency = latencyHistogramOf(metrics);
   const inFlight = metrics.catalogued('httpRequestsInFlight');
-  const batch = httpMetricBatch({
-    requests: metrics.catalogued('httpRequests'),
-    latency,
-    responseSize: metrics.catalogued('httpResponseSize'),
-  });
+  const requests = metrics.catalogued('httpRequests');
+  const responseSize = metrics.catalogued('httpResponseSize');
+  const failures = metrics.catalogued('httpObservationFailures');
+  for (const metric of OBSERVED) failures.inc({ metric: metrics.nameOf(metric) }, 0);
+
+  /** Telemetry never breaks the request it measures: a refused observation is counted, by metric. */
+  function record(labels: HttpLabels, seconds: number | undefined, bytesOut: number): void {
+    let metric: (typeof OBSERVED)[number] = 'httpRequests';
+    try {
+      requests.inc(labels);
+      if (seconds === undefined) return;
+      metric = 'httpRequestDuration';
+      latency.observe(labels, seconds);
+      metric = 'httpResponseSize';
+      responseSize.observe(labels, bytesOut);
+    } catch {
+      failures.inc({ metric: metrics.nameOf(metric) });
+    }
+  }
 
   return function measureRequest(req, res, context) {
     if (isExcluded(req.url ?? '/')) return;
@@ -53,7 +70,7 @@ export function httpMetricsStep(options: HttpMetricsOptions): HttpMetricsStep {
       inFlight.dec();
       const labels = { status_code: res.statusCode, method: req.method ?? 'GET', route: routeTemplateOf(context) };
       const seconds = isStream(res, context) ? undefined : (performance.now() - context.startedAt) / 1000;
-      batch.record(labels, seconds, counts.bytesOut);
+      record(labels, seconds, counts.bytesOut);
     });
   };
 }

@@ -55,6 +55,13 @@ export const METRIC_CATALOGUE = {
     labelNames: ['code'],
     section: 'http',
   },
+  httpObservationFailures: {
+    name: 'sightline_http_observation_failures_total',
+    type: 'counter',
+    help: 'Finished requests one of the HTTP metrics could not record (prom-client refused the observation), by metric; the request itself was answered as usual.',
+    labelNames: ['metric'],
+    section: 'http',
+  },
   streamsActive: {
     name: 'streams_active',
     type: 'gauge',

@@ -91,6 +91,24 @@ describe('HTTP metrics', () => {
     expect(await metricValue(registry, 'http_response_size_bytes_count', { route: '/events' })).toBe(0);
   });
 
+  it('counts an observation prom-client refuses, by metric, and answers the request as usual', async () => {
+    const { app, obs } = itemsApp();
+    const registry = obs.metrics.registry;
+    // Fault injection into the real histogram: what sightline does when prom-client throws.
+    const sizes = registry.getSingleMetric('http_response_size_bytes') as unknown as { observe: () => void };
+    sizes.observe = () => {
+      throw new Error('observation refused');
+    };
+    const res = await request(app).get('/v1/items/9');
+    expect(res.status).toBe(200);
+    await request(app).get('/v1/items/10');
+    const failures = 'sightline_http_observation_failures_total';
+    expect(await metricValue(registry, failures, { metric: 'http_response_size_bytes' })).toBe(2);
+    expect(await metricValue(registry, failures, { metric: 'http_requests_total' })).toBe(0);
+    expect(await metricValue(registry, 'http_requests_total', { route: '/v1/items/:id' })).toBe(2);
+    expect(await metricValue(registry, durationCount, { route: '/v1/items/:id' })).toBe(2);
+  });
+
   it('tracks requests in flight', async () => {
     let release!: () => void;
     const { app, obs } = observedApp((a) => {
