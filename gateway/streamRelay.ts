@@ -5,6 +5,7 @@ import type { Competitor } from './competitors';
 import type { GatewayConfig } from './config';
 import type { GatewayMetrics } from './gatewayMetrics';
 import { createRelayedEventReader } from './relayedEvents';
+import { errorEvent, SseClientWriter, type CutReason } from './sseClientWriter';
 import { contractViolations } from './streamContract';
 import { unrefTimer } from './unrefTimer';
 import { upstreamCallLog } from './upstreamCallLog';
@@ -16,18 +17,8 @@ export interface StreamRelayDeps {
   readonly metrics: GatewayMetrics;
 }
 
-export type CutReason = 'slow_client' | 'buffer_limit';
-
-const SSE_HEADERS = Object.freeze({
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache, no-transform',
-  'x-accel-buffering': 'no',
-});
-const PING = ': ping\n\n';
 /** A competitor's 4xx body is passed through; beyond this it is replaced by an error of our own. */
 const MAX_REJECTION_BODY = 64 * 1024;
-/** Grace for the final error event to reach a client cut for being slow, before the socket is destroyed. */
-const CUT_GRACE_MS = 1000;
 
 /**
  * Relays one streamed completion: the competitor's bytes go to the client unchanged, as they
@@ -48,17 +39,14 @@ export function relayStream(
   const id = competitor.id;
   const labels = { competitor: id };
   const requestId = obs.context.get()?.requestId;
-  const { say, sayAfterTick, note } = upstreamCallLog(obs);
+  const callLog = upstreamCallLog(obs);
+  const { say, sayAfterTick, note } = callLog;
   const startedAt = performance.now();
 
-  let committed = false;
   let paused = false;
   let done = false;
   let upstream: IncomingMessage | undefined;
   let idleTimer: NodeJS.Timeout | undefined;
-  let keepaliveTimer: NodeJS.Timeout | undefined;
-  let slowTimer: NodeJS.Timeout | undefined;
-  let lastWriteAt: number | undefined;
   let settle: (outcome: UpstreamOutcome) => void = () => undefined;
   const outcome = new Promise<UpstreamOutcome>((resolve) => {
     settle = resolve;
@@ -71,6 +59,25 @@ export function relayStream(
     firstContent,
     janus: (entry) => say('info', 'stream event', { competitor_id: id, janus_event: entry.event, payload: entry.payload }),
     ended: () => done,
+  });
+  const writer = new SseClientWriter(res, {
+    obs,
+    config,
+    metrics,
+    log: callLog,
+    competitorId: id,
+    source: {
+      pause() {
+        paused = true;
+        upstream?.pause();
+      },
+      resume() {
+        paused = false;
+        idleTimer?.refresh();
+        upstream?.resume();
+      },
+    },
+    onCut: cut,
   });
   const observation = obs.observeStream(req, res, { upstream: id, isContent: events.isContent, maxFrameBytes: config.maxFrameBytes });
   const totalTimer = unrefTimer(
@@ -143,7 +150,7 @@ export function relayStream(
       fail(new UpstreamFailure('not_event_stream', `${id} answered HTTP ${status} with ${given}, not an event stream`, status));
       return;
     }
-    keepaliveTimer = unrefTimer(onKeepaliveDue, config.keepaliveIntervalMs);
+    writer.startKeepalive();
     response.on('data', onData);
     response.on('end', onUpstreamEnd);
     response.on('close', onUpstreamClose);
@@ -159,55 +166,12 @@ export function relayStream(
       fail(new UpstreamFailure('frame_too_large', `${id} sent an event of more than ${config.maxFrameBytes} bytes`));
       return;
     }
-    if (!committed) commit();
-    wrote();
-    const flushed = res.write(complete);
+    const flushed = writer.write(complete);
     if (events.upstreamError !== undefined) {
       endOnUpstreamError();
       return;
     }
-    keepaliveTimer?.refresh();
-    if (!flushed) backpressure();
-  }
-
-  function onKeepaliveDue(): void {
-    if (done) return;
-    if (paused) {
-      keepaliveTimer?.refresh();
-      return;
-    }
-    if (!committed) commit();
-    metrics.keepalivesSent.inc(labels);
-    wrote();
-    const flushed = res.write(PING);
-    keepaliveTimer?.refresh();
-    if (!flushed) backpressure();
-  }
-
-  function commit(): void {
-    committed = true;
-    res.writeHead(200, SSE_HEADERS);
-  }
-
-  function backpressure(): void {
-    if (res.writableLength > config.maxBufferedBytes) {
-      cut('buffer_limit');
-      return;
-    }
-    if (paused) return;
-    paused = true;
-    upstream?.pause();
-    slowTimer = unrefTimer(() => cut('slow_client'), config.slowClientTimeoutMs);
-    res.once('drain', onDrain);
-  }
-
-  function onDrain(): void {
-    if (done) return;
-    paused = false;
-    clearTimeout(slowTimer);
-    idleTimer?.refresh();
-    keepaliveTimer?.refresh();
-    upstream?.resume();
+    writer.afterWrite(flushed);
   }
 
   function onUpstreamEnd(): void {
@@ -216,7 +180,6 @@ export function relayStream(
       fail(new UpstreamFailure('interrupted', `${id} ended the stream in the middle of an event`));
       return;
     }
-    if (!committed) commit();
     finish(undefined, 'success');
   }
 
@@ -256,6 +219,7 @@ export function relayStream(
       note('upstream_status', status);
       done = true;
       cleanup();
+      writer.stop();
       if (size > MAX_REJECTION_BODY) {
         settle({ verdict: 'success', error: requestErrorOf(new UpstreamFailure('http_status', `${id} refused the request (HTTP ${status})`, status)) });
         return;
@@ -271,13 +235,14 @@ export function relayStream(
   function fail(failure: UpstreamFailure): void {
     if (done) return;
     metrics.upstreamFailures.inc({ competitor: id, reason: failure.reason });
-    say('warn', 'upstream failed', { competitor_id: id, reason: failure.reason, error: failure.message, committed });
+    say('warn', 'upstream failed', { competitor_id: id, reason: failure.reason, error: failure.message, committed: writer.committed });
     note('upstream_error', failure.message);
     if (failure.upstreamStatus !== undefined) note('upstream_status', failure.upstreamStatus);
     observation.fail(failure.outcome, failure.reason);
-    if (!committed) {
+    if (!writer.committed) {
       done = true;
       cleanup();
+      writer.stop();
       dropUnfinishedFrame();
       abortUpstream(failure.outcome === 'timeout' ? 'timeout' : undefined);
       settle({ verdict: 'failure', error: requestErrorOf(failure) });
@@ -288,26 +253,18 @@ export function relayStream(
     abortUpstream(failure.outcome === 'timeout' ? 'timeout' : undefined);
   }
 
-  /** The client does not keep up: cut the stream, so what it holds stays bounded. */
-  function cut(reason: CutReason): void {
-    if (done) return;
-    const buffered = res.writableLength;
-    metrics.streamOverflows.inc(labels);
-    say('warn', 'stream cut', { competitor_id: id, reason, buffered_bytes: buffered });
-    obs.events.emit('stream.cut', { buffered_bytes: buffered }, { competitor: id, reason });
+  /** The client does not keep up: the stream ends with an error event, and the upstream is let go. */
+  function cut(reason: CutReason, message: string): void {
     observation.fail('timeout', reason);
-    const message = reason === 'slow_client' ? `the client read nothing for ${config.slowClientTimeoutMs} ms` : `more than ${config.maxBufferedBytes} bytes waited for the client`;
     finish(errorEvent(message, 'timeout_error', reason, requestId), 'success');
     abortUpstream('slow_client');
-    const destroyTimer = unrefTimer(() => res.destroy(), Math.min(CUT_GRACE_MS, config.slowClientTimeoutMs));
-    res.once('close', () => clearTimeout(destroyTimer));
   }
 
   function finish(tail: string | undefined, verdict: Verdict): void {
     done = true;
     cleanup();
     dropUnfinishedFrame();
-    res.end(tail);
+    writer.end(tail);
     contract(observation.finish(true));
     settle({ verdict, error: undefined });
   }
@@ -318,9 +275,10 @@ export function relayStream(
     if (done) return;
     done = true;
     cleanup();
+    writer.stop();
     abortUpstream('client_closed');
     const figures = observation.finish(false);
-    if (committed) contract(figures);
+    if (writer.committed) contract(figures);
     settle({ verdict: upstream === undefined ? 'inconclusive' : 'success', error: undefined });
   }
 
@@ -348,23 +306,7 @@ export function relayStream(
     clearTimeout(totalTimer);
     clearTimeout(firstTokenTimer);
     clearTimeout(idleTimer);
-    clearTimeout(keepaliveTimer);
-    clearTimeout(slowTimer);
-    res.off('drain', onDrain);
   }
-
-  /** A gap over the contract is logged as it ends, so the request's timeline shows where it was. */
-  function wrote(): void {
-    const now = performance.now();
-    const gap = lastWriteAt === undefined ? 0 : now - lastWriteAt;
-    lastWriteAt = now;
-    if (gap > config.contractGapMs) say('warn', 'gap over contract', { competitor_id: id, gap_ms: Math.round(gap), contract_gap_ms: config.contractGapMs });
-  }
-}
-
-/** One final SSE event the openai client raises as an APIError instead of ending as if complete. */
-export function errorEvent(message: string, type: string, code: string, requestId: string | undefined): string {
-  return `data: ${JSON.stringify({ error: { message, type, param: null, code, request_id: requestId } })}\n\n`;
 }
 
 

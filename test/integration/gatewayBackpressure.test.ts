@@ -1,9 +1,9 @@
 import { once } from 'node:events';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { connect } from 'node:net';
 import { metricValue } from '../../src/testing';
 import { flood, sse, words, type FakeCompetitor } from '../support/fakeCompetitor';
-import { chatBody, completedLine, gatewayOnFakeCompetitor, post } from '../support/gatewayHarness';
+import { chatBody, completedLine, gatewayOnFakeCompetitor, post, sleep } from '../support/gatewayHarness';
 import { waitForLines } from '../support/observedApp';
 
 describe('gateway: clients that leave, stall or wait', () => {
@@ -118,6 +118,41 @@ describe('gateway: clients that leave, stall or wait', () => {
     } finally {
       socket.destroy();
     }
+  });
+
+  it('holds the competitor back while a client catches up, without taking its silence for an idle upstream', async () => {
+    const running = await gateway({ idleTimeoutMs: 500, slowClientTimeoutMs: 10_000, keepaliveIntervalMs: 100 });
+    const progress = { sent: 0 };
+    fake.script(flood(32 * 1024 * 1024, 16 * 1024, progress));
+    const target = new URL(`${running.url}/v1/chat/completions`);
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = httpRequest(
+        { hostname: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'catching-up' } },
+        resolve,
+      );
+      req.on('error', reject);
+      req.end(chatBody('baseline', { stream: true }));
+    });
+    res.pause();
+    expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    let held = 0;
+    while (held === 0 || held !== progress.sent) {
+      held = progress.sent;
+      await sleep(100);
+    }
+    await sleep(1200);
+    expect(progress.sent).toBe(held);
+    expect(held).toBeLessThan(32 * 1024 * 1024);
+    const chunks: Buffer[] = [];
+    res.on('data', (chunk: Buffer) => chunks.push(chunk));
+    res.resume();
+    await once(res, 'end');
+    expect(Buffer.concat(chunks).subarray(-14).toString()).toBe('data: [DONE]\n\n');
+    const line = await completedLine(running.logs, 'catching-up');
+    expect(line).toMatchObject({ outcome: 'completed', status: 200 });
+    const registry = running.gateway.obs.metrics.registry;
+    expect(await metricValue(registry, 'gateway_stream_overflows_total', { competitor: 'baseline' })).toBe(0);
+    expect(await metricValue(registry, 'gateway_upstream_failures_total', { competitor: 'baseline' })).toBe(0);
   });
 
   it('cuts a stream at once when what waits for the client passes the buffer limit', async () => {
