@@ -2,7 +2,7 @@ import { COMPETITOR_ENVIRONMENT } from '../competitor/config';
 import { GATEWAY_ENV_VARIABLES } from '../gateway/config';
 import { SIGHTLINE_ENVIRONMENT, type EnvironmentVariable } from '../src/environmentVariables';
 
-/** Who reads a variable: one group of rows in the README's table. */
+/** Who reads a variable: one group of rows in the table of the configuration page. */
 export interface EnvironmentGroup {
   readonly readBy: string;
   readonly variables: readonly EnvironmentVariable[];
@@ -42,7 +42,7 @@ const BENCHMARKS: readonly EnvironmentVariable[] = [
   { name: 'BENCH_STREAMS_JSON_SECONDS, BENCH_STREAMS_PROFILE, BENCH_STREAMS_UPSTREAM_CORE', default: '3, 1, 1', meaning: '`npm run bench:streams`: non-streaming seconds (0 skips), `0` skips the CPU profiles, core of the upstream' },
 ];
 
-/** Every environment variable the repository reads, by reader: the README renders one table from it. */
+/** Every environment variable the repository reads, by reader: the configuration page renders one table from it. */
 export const ENVIRONMENT_GROUPS: readonly EnvironmentGroup[] = [
   { readBy: 'sightline', variables: SIGHTLINE_ENVIRONMENT },
   { readBy: 'gateway', variables: GATEWAY_ENV_VARIABLES },

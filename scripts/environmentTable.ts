@@ -1,7 +1,10 @@
+import { relinkSections } from './docPages';
 import { ENVIRONMENT_GROUPS } from './environmentCatalogue';
 import { replaceBetween } from './replaceBetween';
 
 export const ENVIRONMENT_MARKERS: readonly [string, string] = ['<!-- env:start (npm run docs:metrics) -->', '<!-- env:end -->'];
+/** The page that holds the one table of every environment variable. */
+export const ENVIRONMENT_TABLE_PAGE = 'docs/guide/configuration.md';
 
 const SHOWN_AS_IS = new Set(['—', 'unset', 'empty', 'all']);
 
@@ -21,6 +24,10 @@ export function renderEnvironmentTable(): string {
   return rows.join('\n');
 }
 
-export function withEnvironmentTables(readme: string): string {
-  return replaceBetween(readme, ENVIRONMENT_MARKERS[0], ENVIRONMENT_MARKERS[1], renderEnvironmentTable());
+/**
+ * `page` (the text of ENVIRONMENT_TABLE_PAGE) with its table replaced by a fresh rendering, the
+ * meanings' links to other sections pointing at their pages; throws when the markers are missing.
+ */
+export function withEnvironmentTables(page: string): string {
+  return replaceBetween(page, ENVIRONMENT_MARKERS[0], ENVIRONMENT_MARKERS[1], relinkSections(renderEnvironmentTable(), ENVIRONMENT_TABLE_PAGE));
 }

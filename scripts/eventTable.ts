@@ -1,14 +1,17 @@
 import { GATEWAY_EVENTS } from '../gateway/gatewayMetrics';
 import { EVENT_CATALOGUE, type EventDefinition } from '../src/eventCatalogue';
 import { METRIC_CATALOGUE } from '../src/metricCatalogue';
+import { relinkSections } from './docPages';
 import { replaceBetween } from './replaceBetween';
 
 export const EVENTS_START = '<!-- events:start (npm run docs:metrics) -->';
 export const EVENTS_END = '<!-- events:end -->';
+/** The page that holds the event table. */
+export const EVENT_TABLE_PAGE = 'docs/guide/events.md';
 
 const code = (names: readonly string[]): string => names.map((name) => `\`${name}\``).join(', ');
 
-/** The README's event table, rendered from src/eventCatalogue.ts. */
+/** The event table of the telemetry events page, rendered from src/eventCatalogue.ts and the gateway's events. */
 export function renderEventTable(): string {
   const rows = ['| event | meaning | measurements | metadata | metrics |', '|---|---|---|---|---|'];
   for (const [name, definition] of Object.entries(EVENT_CATALOGUE) as [string, EventDefinition][]) {
@@ -21,6 +24,7 @@ export function renderEventTable(): string {
   return rows.join('\n');
 }
 
-export function withEventTable(readme: string): string {
-  return replaceBetween(readme, EVENTS_START, EVENTS_END, renderEventTable());
+/** `page` (the text of EVENT_TABLE_PAGE) with its table replaced by a fresh rendering; throws when the markers are missing. */
+export function withEventTable(page: string): string {
+  return replaceBetween(page, EVENTS_START, EVENTS_END, relinkSections(renderEventTable(), EVENT_TABLE_PAGE));
 }

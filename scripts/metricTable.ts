@@ -2,10 +2,13 @@ import { COMPETITOR_METRICS } from '../competitor/competitorMetrics';
 import { SANDBOX_METRICS } from '../competitor/sandbox/poolMetrics';
 import { GATEWAY_METRICS } from '../gateway/gatewayMetrics';
 import { METRIC_CATALOGUE, type MetricDefinition } from '../src/metricCatalogue';
+import { relinkSections } from './docPages';
 import { replaceBetween } from './replaceBetween';
 
 export const TABLE_START = '<!-- metrics:start (npm run docs:metrics) -->';
 export const TABLE_END = '<!-- metrics:end -->';
+/** The page that holds the metric table. */
+export const METRIC_TABLE_PAGE = 'docs/guide/metrics.md';
 
 type AppMetric = Omit<MetricDefinition, 'section'>;
 
@@ -32,7 +35,7 @@ function row(metric: AppMetric): string {
   return `| \`${metric.name}\` | ${metric.type} | ${labels} | ${metric.help}${buckets} |`;
 }
 
-/** The README's metric table, rendered from the catalogues. */
+/** The metric table of the metrics page, rendered from the catalogues. */
 export function renderMetricTable(): string {
   const rows = ['| metric | type | labels | meaning |', '|---|---|---|---|'];
   for (const section of Object.keys(SECTION_TITLES) as MetricDefinition['section'][]) {
@@ -48,7 +51,7 @@ export function renderMetricTable(): string {
   return rows.join('\n');
 }
 
-/** `readme` with its table replaced by a fresh rendering; throws when the markers are missing. */
-export function withMetricTable(readme: string): string {
-  return replaceBetween(readme, TABLE_START, TABLE_END, renderMetricTable());
+/** `page` (the text of METRIC_TABLE_PAGE) with its table replaced by a fresh rendering; throws when the markers are missing. */
+export function withMetricTable(page: string): string {
+  return replaceBetween(page, TABLE_START, TABLE_END, relinkSections(renderMetricTable(), METRIC_TABLE_PAGE));
 }

@@ -1,16 +1,28 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { withEnvironmentTables } from './environmentTable';
-import { withEventTable } from './eventTable';
-import { withMetricTable } from './metricTable';
+import { ENVIRONMENT_TABLE_PAGE, withEnvironmentTables } from './environmentTable';
+import { EVENT_TABLE_PAGE, withEventTable } from './eventTable';
+import { METRIC_TABLE_PAGE, withMetricTable } from './metricTable';
 
-/** Rewrites the README's generated tables (metrics, events, the apps' variables) from the catalogues (`npm run docs:metrics`). */
-const readmePath = path.resolve(__dirname, '..', '..', 'README.md');
-const readme = readFileSync(readmePath, 'utf8');
-const updated = withEnvironmentTables(withEventTable(withMetricTable(readme)));
-if (updated === readme) {
-  console.log('README.md tables are up to date');
-} else {
-  writeFileSync(readmePath, updated);
-  console.log('README.md tables rewritten from the metric and event catalogues');
+/**
+ * Rewrites the generated tables of docs/ (`npm run docs:metrics`): the metric catalogue, the
+ * event catalogue and the one table of every environment variable, each on its page between
+ * its markers, from the catalogues in the code.
+ */
+const root = path.resolve(__dirname, '..', '..');
+const tables: readonly { readonly page: string; readonly update: (text: string) => string }[] = [
+  { page: METRIC_TABLE_PAGE, update: withMetricTable },
+  { page: EVENT_TABLE_PAGE, update: withEventTable },
+  { page: ENVIRONMENT_TABLE_PAGE, update: withEnvironmentTables },
+];
+for (const { page, update } of tables) {
+  const file = path.join(root, page);
+  const text = readFileSync(file, 'utf8');
+  const updated = update(text);
+  if (updated === text) {
+    console.log(`${page}: tables are up to date`);
+  } else {
+    writeFileSync(file, updated);
+    console.log(`${page}: tables rewritten from the catalogues`);
+  }
 }

@@ -3,7 +3,7 @@ export function replaceBetween(text: string, start: string, end: string, content
   const from = text.indexOf(start);
   const to = text.indexOf(end);
   if (from === -1 || to === -1 || to < from) {
-    throw new Error(`README.md has no generated section between ${start} and ${end}`);
+    throw new Error(`no generated section between ${start} and ${end}`);
   }
   return `${text.slice(0, from)}${start}\n${content}\n${text.slice(to)}`;
 }
