@@ -313,6 +313,8 @@ describe('sandbox pool', () => {
       command: EXITS_WITH_CODE_3,
       crashStorm: { count: 3, windowMs: 60_000 },
       backoff: { initialMs: 10, maxMs: 20 },
+      // The last call waits for three children to start and crash one after the other: slow on a busy machine.
+      queueTimeoutMs: 15_000,
     });
     const calls = [1, 2, 3, 4].map((n) => pool.run({ tool: 'x', arguments: {}, callId: `storm-${n}` }));
     const crashes = await Promise.all(calls.slice(0, 3).map((call) => failure(call, 'crashed')));
