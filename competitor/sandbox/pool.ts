@@ -230,7 +230,7 @@ class SandboxPoolRuntime implements SandboxPool {
       pool: this.#name,
       command: config.command,
       callTimeoutMs: config.callTimeoutMs,
-      spawn: spawnChildProcess,
+      spawn: options.spawn ?? spawnChildProcess,
       childEnvironment: createChildEnvironment({
         environment: process.env,
         command: config.command,

@@ -4,6 +4,7 @@ import type { EventBus, SightlineLogger, SightlineMetrics } from '../../src';
 import { defaultCommand, type SandboxCommand } from './command';
 import { isRecord } from './protocol';
 import { quote } from './quote';
+import type { SpawnSandboxChild } from './spawnChild';
 
 /** What `createSandboxPool` takes: the pool's settings (all optional) and what it reports to (required). */
 export interface SandboxPoolOptions {
@@ -35,6 +36,8 @@ export interface SandboxPoolOptions {
   readonly now?: () => number;
   /** Backoff jitter, 0..1. Default `Math.random`. */
   readonly random?: () => number;
+  /** Starts a child (tests start misbehaving ones at will). Default `node:child_process` `spawn`. */
+  readonly spawn?: SpawnSandboxChild;
 }
 
 /** The pool's settings with every default filled in, checked once at construction. */
@@ -61,7 +64,7 @@ const DEFAULTS = {
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'name', 'size', 'queueMax', 'queueTimeoutMs', 'callTimeoutMs', 'crashStorm', 'backoff', 'command',
-  'events', 'tracer', 'metrics', 'logger', 'childEnv', 'onChildLog', 'now', 'random',
+  'events', 'tracer', 'metrics', 'logger', 'childEnv', 'onChildLog', 'now', 'random', 'spawn',
 ]);
 /** setTimeout treats more than 2^31-1 ms as 1 ms. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -122,7 +125,7 @@ function checkInjected(options: SandboxPoolOptions): void {
   checkFunction('metrics.counter', (options.metrics as Partial<SightlineMetrics> | undefined)?.counter);
   checkFunction('logger.warn', (options.logger as Partial<SightlineLogger> | undefined)?.warn);
   checkFunction('childEnv', options.childEnv);
-  for (const hook of ['onChildLog', 'now', 'random'] as const) {
+  for (const hook of ['onChildLog', 'now', 'random', 'spawn'] as const) {
     if (options[hook] !== undefined) checkFunction(hook, options[hook]);
   }
 }
