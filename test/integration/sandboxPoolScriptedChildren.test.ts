@@ -77,7 +77,7 @@ function turn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-describe('sandbox pool with scripted children', () => {
+describe('sandbox pool with scripted children: crash storms', () => {
   it('counts only the crashes within the window; a storm fails the queued calls and refuses new ones until reset()', async () => {
     let clock = 0;
     const { pool, children, events, metric, logs } = poolUnderTest({
@@ -144,7 +144,9 @@ describe('sandbox pool with scripted children', () => {
     expect(await answered).toMatchObject({ output: 'back', pid: 105 });
     expect(pool.stats()).toMatchObject({ state: 'running', crashes: 4, available: 2 });
   });
+});
 
+describe('sandbox pool with scripted children: how a child ends', () => {
   it('takes a child that dies right after answering as an answer, not a crash', async () => {
     const { pool, children, events, metric } = poolUnderTest({ size: 1 });
     const call = pool.run({ tool: 'calc', arguments: { expression: '1 + 1' } });
