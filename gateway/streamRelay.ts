@@ -1,15 +1,24 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { createSseFrameAssembler, FRAME_TOO_LARGE, isEventStreamContentType, type Observability, type StreamFigures } from '../middleware';
+import {
+  createSseFrameAssembler,
+  FRAME_TOO_LARGE,
+  isEventStreamContentType,
+  type Observability,
+  type StreamFigures,
+  type SseFrameAssembler,
+  type StreamObservation,
+} from '../middleware';
 import type { Competitor } from './competitors';
 import type { GatewayConfig } from './config';
 import type { GatewayMetrics } from './gatewayMetrics';
-import { createRelayedEventReader } from './relayedEvents';
+import { HeldAnswer } from './heldAnswer';
+import { createRelayedEventReader, type RelayedEventReader } from './relayedEvents';
 import { errorEvent, SseClientWriter, type CutReason } from './sseClientWriter';
 import { contractViolations } from './streamContract';
-import { unrefTimer } from './unrefTimer';
-import { upstreamCallLog } from './upstreamCallLog';
-import { callUpstream, requestErrorOf, UpstreamFailure, type UpstreamOutcome, type Verdict } from './upstreamRequest';
+import { upstreamCallLog, type UpstreamCallLog } from './upstreamCallLog';
+import { UpstreamExchange, type UpstreamExchangeHandler } from './upstreamExchange';
+import { requestErrorOf, UpstreamFailure, type UpstreamOutcome, type Verdict } from './upstreamRequest';
 
 export interface StreamRelayDeps {
   readonly obs: Observability;
@@ -35,279 +44,215 @@ export function relayStream(
   /** Called once, at the first content event: the competitor demonstrably works. */
   working: () => void = () => undefined,
 ): Promise<UpstreamOutcome> {
-  const { obs, config, metrics } = deps;
-  const id = competitor.id;
-  const labels = { competitor: id };
-  const requestId = obs.context.get()?.requestId;
-  const callLog = upstreamCallLog(obs);
-  const { say, sayAfterTick, note } = callLog;
-  const startedAt = performance.now();
+  return new StreamRelay(req, res, competitor, deps, working).start(body);
+}
 
-  let paused = false;
-  let done = false;
-  let upstream: IncomingMessage | undefined;
-  let idleTimer: NodeJS.Timeout | undefined;
-  let settle: (outcome: UpstreamOutcome) => void = () => undefined;
-  const outcome = new Promise<UpstreamOutcome>((resolve) => {
-    settle = resolve;
-  });
-
+/** The streaming path of an upstream exchange: frames from the competitor, written to the client. */
+class StreamRelay implements UpstreamExchangeHandler {
+  private readonly res: ServerResponse;
+  private readonly id: string;
+  private readonly labels: { readonly competitor: string };
+  private readonly config: GatewayConfig;
+  private readonly metrics: GatewayMetrics;
+  private readonly log: UpstreamCallLog;
+  private readonly working: () => void;
+  private readonly requestId: string | undefined;
+  private readonly startedAt = performance.now();
+  private readonly exchange: UpstreamExchange;
   // Only whole frames are written: a keep-alive or an error event of the gateway's own never lands inside one.
-  const frames = createSseFrameAssembler(config.maxFrameBytes);
-  const events = createRelayedEventReader({
-    parseError: () => metrics.streamParseErrors.inc(labels),
-    firstContent,
-    janus: (entry) => say('info', 'stream event', { competitor_id: id, janus_event: entry.event, payload: entry.payload }),
-    ended: () => done,
-  });
-  const writer = new SseClientWriter(res, {
-    obs,
-    config,
-    metrics,
-    log: callLog,
-    competitorId: id,
-    source: {
-      pause() {
-        paused = true;
-        upstream?.pause();
-      },
-      resume() {
-        paused = false;
-        idleTimer?.refresh();
-        upstream?.resume();
-      },
-    },
-    onCut: cut,
-  });
-  const observation = obs.observeStream(req, res, { upstream: id, isContent: events.isContent, maxFrameBytes: config.maxFrameBytes });
-  const totalTimer = unrefTimer(
-    () => fail(new UpstreamFailure('total', `${id} did not finish within ${config.totalTimeoutMs} ms`)),
-    config.totalTimeoutMs,
-  );
-  const firstTokenTimer = unrefTimer(
-    () => fail(new UpstreamFailure('first_token', `${id} sent no content within ${config.firstTokenTimeoutMs} ms`)),
-    config.firstTokenTimeoutMs,
-  );
-  // Ahead of sightline's own `close` listener, so what is noted here reaches the request's log line.
-  res.prependListener('close', onResponseClose);
+  private readonly frames: SseFrameAssembler;
+  private readonly events: RelayedEventReader;
+  private readonly writer: SseClientWriter;
+  private readonly observation: StreamObservation;
 
-  const call = callUpstream(
-    competitor,
-    {
-      path: competitor.completionsPath,
-      body,
-      stream: true,
-      headers: obs.outgoingHeaders(),
-      connectTimeoutMs: config.connectTimeoutMs,
-    },
-    { onConnected, onResponse, onError: fail },
-  );
-  sayAfterTick('upstream call started', { competitor_id: id, stream: true });
-  return outcome;
-
-  function firstContent(): void {
-    clearTimeout(firstTokenTimer);
-    const ms = performance.now() - startedAt;
-    metrics.upstreamTtft.observe(labels, ms / 1000);
-    note('upstream_ttft_ms', Math.round(ms * 1000) / 1000);
-    say('info', 'first token', { competitor_id: id, upstream_ttft_ms: Math.round(ms * 1000) / 1000 });
-    working();
+  constructor(req: IncomingMessage, res: ServerResponse, competitor: Competitor, deps: StreamRelayDeps, working: () => void) {
+    const { obs, config, metrics } = deps;
+    this.res = res;
+    this.id = competitor.id;
+    this.labels = { competitor: competitor.id };
+    this.config = config;
+    this.metrics = metrics;
+    this.log = upstreamCallLog(obs);
+    this.working = working;
+    this.requestId = obs.context.get()?.requestId;
+    this.exchange = new UpstreamExchange(res, competitor, 'stream', { obs, config, metrics, log: this.log }, this);
+    this.frames = createSseFrameAssembler(config.maxFrameBytes);
+    this.events = createRelayedEventReader({
+      parseError: () => metrics.streamParseErrors.inc(this.labels),
+      firstContent: () => this.firstContent(),
+      janus: (entry) => this.log.say('info', 'stream event', { competitor_id: this.id, janus_event: entry.event, payload: entry.payload }),
+      ended: () => this.exchange.finished,
+    });
+    this.writer = new SseClientWriter(res, { obs, config, metrics, log: this.log, competitorId: this.id, source: this.exchange, onCut: this.onCut });
+    this.observation = obs.observeStream(req, res, { upstream: this.id, isContent: this.events.isContent, maxFrameBytes: config.maxFrameBytes });
   }
 
-  function onConnected(): void {
-    if (idleTimer === undefined) idleTimer = unrefTimer(onIdle, config.idleTimeoutMs);
-    else idleTimer.refresh();
+  start(body: Buffer): Promise<UpstreamOutcome> {
+    const outcome = this.exchange.start(body);
+    this.log.sayAfterTick('upstream call started', { competitor_id: this.id, stream: true });
+    return outcome;
   }
 
-  function onIdle(): void {
-    // A paused upstream is silent because the client is slow; that is the slow-client timer's business.
-    if (paused) {
-      idleTimer?.refresh();
-      return;
-    }
-    fail(new UpstreamFailure('idle', `${id} sent nothing for ${config.idleTimeoutMs} ms`));
-  }
-
-  function onResponse(response: IncomingMessage): void {
-    if (done) {
-      response.destroy();
-      return;
-    }
-    upstream = response;
-    onConnected();
-    response.on('error', ignore);
+  answered(response: IncomingMessage): void {
     const status = response.statusCode ?? 0;
-    const answered = { competitor_id: id, upstream_status: status, upstream_headers_ms: Math.round((performance.now() - startedAt) * 1000) / 1000 };
+    const answered = { competitor_id: this.id, upstream_status: status, upstream_headers_ms: toThousandths(this.msSinceStart()) };
     if (status < 200 || status >= 300) {
-      say('info', 'upstream answered', answered);
-      rejected(response, status);
+      this.log.say('info', 'upstream answered', answered);
+      this.passRefusalOn(response, status);
       return;
     }
     const contentType = response.headers['content-type'];
     if (!isEventStreamContentType(contentType)) {
-      say('info', 'upstream answered', { ...answered, upstream_content_type: contentType?.slice(0, 100) });
+      this.log.say('info', 'upstream answered', { ...answered, upstream_content_type: contentType?.slice(0, 100) });
       const given = contentType === undefined ? 'no content type' : `content type ${JSON.stringify(contentType.slice(0, 100))}`;
-      fail(new UpstreamFailure('not_event_stream', `${id} answered HTTP ${status} with ${given}, not an event stream`, status));
+      this.exchange.fail(new UpstreamFailure('not_event_stream', `${this.id} answered HTTP ${status} with ${given}, not an event stream`, status));
       return;
     }
-    writer.startKeepalive();
-    response.on('data', onData);
-    response.on('end', onUpstreamEnd);
-    response.on('close', onUpstreamClose);
-    sayAfterTick('upstream answered', answered);
+    this.writer.startKeepalive();
+    response.on('data', this.onData);
+    response.on('end', this.onUpstreamEnd);
+    response.on('close', this.onUpstreamClose);
+    this.log.sayAfterTick('upstream answered', answered);
   }
 
-  function onData(chunk: Buffer): void {
-    if (done) return;
-    idleTimer?.refresh();
-    const complete = frames.push(chunk);
+  failing(failure: UpstreamFailure): void {
+    // The competitor's own error event speaks for itself; what the gateway found wrong is logged.
+    if (failure.reason === 'error_event') return;
+    const fields = { competitor_id: this.id, reason: failure.reason, error: failure.message, committed: this.writer.committed };
+    this.log.say('warn', 'upstream failed', fields);
+  }
+
+  failed(failure: UpstreamFailure): void {
+    this.observation.fail(failure.outcome, failure.reason);
+    if (!this.writer.committed) {
+      this.writer.stop();
+      this.dropUnfinishedFrame();
+      return;
+    }
+    // The competitor's error event went through unchanged; any other failure ends with one of the gateway's own.
+    const type = failure.outcome === 'timeout' ? 'timeout_error' : 'upstream_error';
+    this.endClient(failure.reason === 'error_event' ? undefined : errorEvent(failure.message, type, failure.code, this.requestId));
+  }
+
+  responseClosed(leftFirst: boolean): void {
+    // Noted only now: a context field is repeated on every later line of the request.
+    if (this.events.janusEvents !== undefined) this.log.note('janus_events', this.events.janusEvents);
+    if (!leftFirst) return;
+    this.writer.stop();
+    const figures = this.observation.finish(false);
+    if (this.writer.committed) this.checkContract(figures);
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    const exchange = this.exchange;
+    if (exchange.finished) return;
+    exchange.receivedData();
+    const complete = this.frames.push(chunk);
     if (complete === undefined) return;
     if (complete === FRAME_TOO_LARGE) {
-      fail(new UpstreamFailure('frame_too_large', `${id} sent an event of more than ${config.maxFrameBytes} bytes`));
+      exchange.fail(new UpstreamFailure('frame_too_large', `${this.id} sent an event of more than ${this.config.maxFrameBytes} bytes`));
       return;
     }
-    const flushed = writer.write(complete);
-    if (events.upstreamError !== undefined) {
-      endOnUpstreamError();
+    const flushed = this.writer.write(complete);
+    // Read as the frame was written: the competitor's own error event ends the stream, which failed.
+    const upstreamError = this.events.upstreamError;
+    if (upstreamError !== undefined) {
+      exchange.fail(new UpstreamFailure('error_event', upstreamError));
       return;
     }
-    writer.afterWrite(flushed);
-  }
+    this.writer.afterWrite(flushed);
+  };
 
-  function onUpstreamEnd(): void {
-    if (done) return;
-    if (!frames.heldOnlyLineEndings) {
-      fail(new UpstreamFailure('interrupted', `${id} ended the stream in the middle of an event`));
+  private readonly onUpstreamEnd = (): void => {
+    if (this.exchange.finished) return;
+    if (!this.frames.heldOnlyLineEndings) {
+      this.exchange.fail(new UpstreamFailure('interrupted', `${this.id} ended the stream in the middle of an event`));
       return;
     }
-    finish(undefined, 'success');
+    this.finish(undefined, 'success');
+  };
+
+  private readonly onUpstreamClose = (): void => {
+    if (this.exchange.finished || this.exchange.responseComplete) return;
+    this.exchange.fail(new UpstreamFailure('interrupted', `${this.id} closed the stream before it ended`));
+  };
+
+  /** The client does not keep up: the stream ends with an error event, and the upstream is let go. */
+  private readonly onCut = (reason: CutReason, message: string): void => {
+    this.observation.fail('timeout', reason);
+    this.finish(errorEvent(message, 'timeout_error', reason, this.requestId), 'success');
+    this.exchange.abort('slow_client');
+  };
+
+  private firstContent(): void {
+    this.exchange.contentArrived();
+    const ms = this.msSinceStart();
+    this.metrics.upstreamTtft.observe(this.labels, ms / 1000);
+    this.log.note('upstream_ttft_ms', toThousandths(ms));
+    this.log.say('info', 'first token', { competitor_id: this.id, upstream_ttft_ms: toThousandths(ms) });
+    this.working();
   }
 
-  /** The competitor's own error event went through unchanged and ends the stream, which failed. */
-  function endOnUpstreamError(): void {
-    metrics.upstreamFailures.inc({ competitor: id, reason: 'error_event' });
-    note('upstream_error', events.upstreamError);
-    observation.fail('upstream_error', 'error_event');
-    finish(undefined, 'failure');
-    abortUpstream(undefined);
-  }
-
-  function onUpstreamClose(this: IncomingMessage): void {
-    if (done || this.complete) return;
-    fail(new UpstreamFailure('interrupted', `${id} closed the stream before it ended`));
-  }
-
-  function rejected(response: IncomingMessage, status: number): void {
-    const chunks: Buffer[] = [];
-    let size = 0;
+  /** The competitor refused the request (4xx): its answer is the client's, and not its fault. Other statuses fail. */
+  private passRefusalOn(response: IncomingMessage, status: number): void {
+    const answer = new HeldAnswer(MAX_REJECTION_BODY);
     response.on('data', (chunk: Buffer) => {
-      idleTimer?.refresh();
-      size += chunk.byteLength;
-      if (size <= MAX_REJECTION_BODY) chunks.push(chunk);
+      this.exchange.receivedData();
+      answer.add(chunk);
     });
     response.on('close', () => {
-      if (done) return;
+      const exchange = this.exchange;
+      if (exchange.finished) return;
       if (!response.complete) {
-        fail(new UpstreamFailure('interrupted', `${id} closed its ${status} answer before it ended`));
+        exchange.fail(new UpstreamFailure('interrupted', `${this.id} closed its ${status} answer before it ended`));
         return;
       }
       if (status < 400 || status >= 500) {
-        fail(new UpstreamFailure('http_status', `${id} answered HTTP ${status}`, status));
+        exchange.fail(new UpstreamFailure('http_status', `${this.id} answered HTTP ${status}`, status));
         return;
       }
-      // The competitor refused the request itself (4xx): its answer is the client's, and not its fault.
-      note('upstream_status', status);
-      done = true;
-      cleanup();
-      writer.stop();
-      if (size > MAX_REJECTION_BODY) {
-        settle({ verdict: 'success', error: requestErrorOf(new UpstreamFailure('http_status', `${id} refused the request (HTTP ${status})`, status)) });
+      this.log.note('upstream_status', status);
+      this.writer.stop();
+      if (answer.overLimit) {
+        exchange.finish('success', requestErrorOf(new UpstreamFailure('http_status', `${this.id} refused the request (HTTP ${status})`, status)));
         return;
       }
-      res.statusCode = status;
-      res.setHeader('content-type', response.headers['content-type'] ?? 'application/json');
-      res.end(Buffer.concat(chunks, size));
-      settle({ verdict: 'success', error: undefined });
+      exchange.finish('success');
+      answer.sendOn(this.res, response);
     });
     response.resume();
   }
 
-  function fail(failure: UpstreamFailure): void {
-    if (done) return;
-    metrics.upstreamFailures.inc({ competitor: id, reason: failure.reason });
-    say('warn', 'upstream failed', { competitor_id: id, reason: failure.reason, error: failure.message, committed: writer.committed });
-    note('upstream_error', failure.message);
-    if (failure.upstreamStatus !== undefined) note('upstream_status', failure.upstreamStatus);
-    observation.fail(failure.outcome, failure.reason);
-    if (!writer.committed) {
-      done = true;
-      cleanup();
-      writer.stop();
-      dropUnfinishedFrame();
-      abortUpstream(failure.outcome === 'timeout' ? 'timeout' : undefined);
-      settle({ verdict: 'failure', error: requestErrorOf(failure) });
-      return;
-    }
-    const type = failure.outcome === 'timeout' ? 'timeout_error' : 'upstream_error';
-    finish(errorEvent(failure.message, type, failure.code, requestId), 'failure');
-    abortUpstream(failure.outcome === 'timeout' ? 'timeout' : undefined);
+  private finish(tail: string | undefined, verdict: Verdict): void {
+    this.exchange.finish(verdict);
+    this.endClient(tail);
   }
 
-  /** The client does not keep up: the stream ends with an error event, and the upstream is let go. */
-  function cut(reason: CutReason, message: string): void {
-    observation.fail('timeout', reason);
-    finish(errorEvent(message, 'timeout_error', reason, requestId), 'success');
-    abortUpstream('slow_client');
-  }
-
-  function finish(tail: string | undefined, verdict: Verdict): void {
-    done = true;
-    cleanup();
-    dropUnfinishedFrame();
-    writer.end(tail);
-    contract(observation.finish(true));
-    settle({ verdict, error: undefined });
-  }
-
-  function onResponseClose(): void {
-    // Noted only now: a context field is repeated on every later line of the request.
-    if (events.janusEvents !== undefined) note('janus_events', events.janusEvents);
-    if (done) return;
-    done = true;
-    cleanup();
-    writer.stop();
-    abortUpstream('client_closed');
-    const figures = observation.finish(false);
-    if (writer.committed) contract(figures);
-    settle({ verdict: upstream === undefined ? 'inconclusive' : 'success', error: undefined });
+  private endClient(tail: string | undefined): void {
+    this.dropUnfinishedFrame();
+    this.writer.end(tail);
+    this.checkContract(this.observation.finish(true));
   }
 
   /** An event the upstream began and never ended is not passed on: the client could not parse it. */
-  function dropUnfinishedFrame(): void {
-    if (frames.heldOnlyLineEndings) return;
-    const bytes = frames.drop();
-    metrics.partialFramesDropped.inc(labels);
-    note('dropped_frame_bytes', bytes);
+  private dropUnfinishedFrame(): void {
+    if (this.frames.heldOnlyLineEndings) return;
+    const bytes = this.frames.drop();
+    this.metrics.partialFramesDropped.inc(this.labels);
+    this.log.note('dropped_frame_bytes', bytes);
   }
 
-  function contract(figures: StreamFigures): void {
-    const violations = contractViolations(figures, config);
-    for (const kind of violations) metrics.contractViolations.inc({ competitor: id, kind });
-    note('contract_violations', violations);
+  private checkContract(figures: StreamFigures): void {
+    const violations = contractViolations(figures, this.config);
+    for (const kind of violations) this.metrics.contractViolations.inc({ competitor: this.id, kind });
+    this.log.note('contract_violations', violations);
   }
 
-  function abortUpstream(reason: 'client_closed' | 'slow_client' | 'timeout' | undefined): void {
-    if (call.aborted) return;
-    if (reason !== undefined && !(upstream?.complete ?? false)) metrics.upstreamAborts.inc({ competitor: id, reason });
-    call.abort();
-  }
-
-  function cleanup(): void {
-    clearTimeout(totalTimer);
-    clearTimeout(firstTokenTimer);
-    clearTimeout(idleTimer);
+  private msSinceStart(): number {
+    return performance.now() - this.startedAt;
   }
 }
 
-
-function ignore(): void {}
+function toThousandths(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
