@@ -69,13 +69,13 @@ class CountedFailure extends Error {
  * closes it, failure opens it again.
  */
 export function createCircuitBreakers(options: CircuitBreakersOptions): CircuitBreakers {
-  const { competitors, metrics, logger, events, random = Math.random, now = Date.now } = options;
+  const { competitors, random = Math.random, now = Date.now } = options;
   assertSettings(options);
   for (const [name, value] of Object.entries({ random, now })) {
     if (typeof value !== 'function') throw new TypeError(`circuitBreakers: ${name} must be a function, got ${typeof value}`);
   }
   const circuits = new Map<string, { circuit: CompetitorCircuit; breaker: CircuitBreaker<[Call], unknown> }>();
-  for (const competitor of competitors) circuits.set(competitor, createCircuit(competitor));
+  for (const competitor of competitors) circuits.set(competitor, createCircuit(competitor, { ...options, random, now }));
   let closed = false;
 
   return {
@@ -92,77 +92,95 @@ export function createCircuitBreakers(options: CircuitBreakersOptions): CircuitB
     },
   };
 
-  function createCircuit(competitor: string) {
-    const labels = { competitor };
-    // opossum keeps this very object as `breaker.options` and reads `resetTimeout` each time it opens.
-    const breakerOptions: CircuitBreaker.Options<[Call]> = {
-      name: competitor,
-      timeout: false,
-      errorThresholdPercentage: options.errorPercent,
-      volumeThreshold: options.volumeThreshold,
-      resetTimeout: options.resetMs,
-      rollingCountTimeout: options.windowMs,
-      rollingCountBuckets: 10,
-      rollingPercentilesEnabled: false,
-      enableSnapshots: false,
-    };
-    const breaker = new CircuitBreaker<[Call], unknown>((call: Call) => call(), breakerOptions);
-    let state: CircuitState = 'closed';
-    let reopensAt = 0;
+}
 
-    // Before opossum's own `open` listener, which starts the reset timer with `resetTimeout`.
-    breaker.prependListener('open', () => {
-      const spread = options.jitter * (2 * random() - 1);
-      breakerOptions.resetTimeout = Math.max(1, Math.round(options.resetMs * (1 + spread)));
-      reopensAt = now() + breakerOptions.resetTimeout;
-    });
-    breaker.on('open', () => transition('open'));
-    breaker.on('halfOpen', () => transition('half_open'));
-    breaker.on('close', () => transition('closed'));
+type ResolvedOptions = CircuitBreakersOptions & { readonly random: () => number; readonly now: () => number };
 
-    function transition(to: CircuitState): void {
-      const from = state;
-      if (from === to) return;
-      state = to;
-      metrics.circuitState.set(labels, CIRCUIT_STATE_VALUES[to]);
-      const fields = { target: 'gateway', competitor, from, to, ...(to === 'open' ? { reset_ms: breakerOptions.resetTimeout } : {}) };
-      logger.log(to === 'open' ? 'warn' : 'info', 'circuit state changed', fields);
-      events.emit('circuit.state_changed', {}, { competitor, from, to });
-    }
+/** One competitor's breaker, its state as sightline reports it, and the jittered reset. */
+function createCircuit(competitor: string, options: ResolvedOptions): { circuit: CompetitorCircuit; breaker: CircuitBreaker<[Call], unknown> } {
+  const { metrics, logger, events, random, now } = options;
+  const labels = { competitor };
+  // opossum keeps this very object as `breaker.options` and reads `resetTimeout` each time it opens.
+  const breakerOptions: CircuitBreaker.Options<[Call]> = {
+    name: competitor,
+    timeout: false,
+    errorThresholdPercentage: options.errorPercent,
+    volumeThreshold: options.volumeThreshold,
+    resetTimeout: options.resetMs,
+    rollingCountTimeout: options.windowMs,
+    rollingCountBuckets: 10,
+    rollingPercentilesEnabled: false,
+    enableSnapshots: false,
+  };
+  const breaker = new CircuitBreaker<[Call], unknown>((call: Call) => call(), breakerOptions);
+  let state: CircuitState = 'closed';
+  let reopensAt = 0;
 
-    const circuit: CompetitorCircuit = {
-      competitor,
-      state: () => state,
-      async run<T extends { readonly verdict: Verdict }>(call: (working: () => void) => Promise<T>): Promise<T> {
-        let result: Promise<T> | undefined;
-        try {
-          await breaker.fire(() => {
-            const probing = breaker.halfOpen;
-            return new Promise<{ readonly verdict: Verdict }>((resolve, reject) => {
-              result = call(() => {
-                if (probing) resolve({ verdict: 'success' });
-              });
-              result.then((outcome) => {
-                if (outcome.verdict === 'failure' || (outcome.verdict === 'inconclusive' && probing)) reject(new CountedFailure(outcome));
-                else resolve(outcome);
-              }, reject);
-            });
-          });
-        } catch (error) {
-          if (result !== undefined) return result;
-          if (!CircuitBreaker.isOurError(error as Error)) throw error;
-          metrics.circuitRejections.inc(labels);
-          const waitMs = state === 'open' ? Math.max(0, reopensAt - now()) : 0;
-          throw new RequestError(503, `The circuit for model ${JSON.stringify(competitor)} is open: it failed too often recently`, {
-            reason: 'circuit_open',
-            retryAfterS: Math.max(1, Math.ceil(waitMs / 1000)),
-          });
-        }
-        return result as Promise<T>;
-      },
-    };
-    return { circuit, breaker };
+  // Before opossum's own `open` listener, which starts the reset timer with `resetTimeout`.
+  breaker.prependListener('open', () => {
+    const spread = options.jitter * (2 * random() - 1);
+    breakerOptions.resetTimeout = Math.max(1, Math.round(options.resetMs * (1 + spread)));
+    reopensAt = now() + breakerOptions.resetTimeout;
+  });
+  breaker.on('open', () => transition('open'));
+  breaker.on('halfOpen', () => transition('half_open'));
+  breaker.on('close', () => transition('closed'));
+
+  function transition(to: CircuitState): void {
+    const from = state;
+    if (from === to) return;
+    state = to;
+    metrics.circuitState.set(labels, CIRCUIT_STATE_VALUES[to]);
+    const fields = { target: 'gateway', competitor, from, to, ...(to === 'open' ? { reset_ms: breakerOptions.resetTimeout } : {}) };
+    logger.log(to === 'open' ? 'warn' : 'info', 'circuit state changed', fields);
+    events.emit('circuit.state_changed', {}, { competitor, from, to });
   }
+
+  const circuit: CompetitorCircuit = {
+    competitor,
+    state: () => state,
+    run: (call) => runThroughBreaker(breaker, call, () => {
+      metrics.circuitRejections.inc(labels);
+      const waitMs = state === 'open' ? Math.max(0, reopensAt - now()) : 0;
+      return new RequestError(503, `The circuit for model ${JSON.stringify(competitor)} is open: it failed too often recently`, {
+        reason: 'circuit_open',
+        retryAfterS: Math.max(1, Math.ceil(waitMs / 1000)),
+      });
+    }),
+  };
+  return { circuit, breaker };
+}
+
+/**
+ * Runs one call through the breaker. A probe (half-open) counts as a success as soon as the
+ * call says it works; a failure, or an inconclusive probe, counts against the circuit. A call
+ * the breaker refuses is answered by `rejected()`.
+ */
+async function runThroughBreaker<T extends { readonly verdict: Verdict }>(
+  breaker: CircuitBreaker<[Call], unknown>,
+  call: (working: () => void) => Promise<T>,
+  rejected: () => RequestError,
+): Promise<T> {
+  let result: Promise<T> | undefined;
+  try {
+    await breaker.fire(() => {
+      const probing = breaker.halfOpen;
+      return new Promise<{ readonly verdict: Verdict }>((resolve, reject) => {
+        result = call(() => {
+          if (probing) resolve({ verdict: 'success' });
+        });
+        result.then((outcome) => {
+          if (outcome.verdict === 'failure' || (outcome.verdict === 'inconclusive' && probing)) reject(new CountedFailure(outcome));
+          else resolve(outcome);
+        }, reject);
+      });
+    });
+  } catch (error) {
+    if (result !== undefined) return result;
+    if (!CircuitBreaker.isOurError(error as Error)) throw error;
+    throw rejected();
+  }
+  return result as Promise<T>;
 }
 
 function assertSettings(settings: CircuitBreakerSettings): void {
