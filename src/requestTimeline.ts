@@ -47,21 +47,53 @@ export function createRequestTimeline(options: RequestTimelineOptions = {}): Req
       throw new TypeError(`requestTimeline: ${name} must be a positive integer, got ${String(value)}`);
     }
   }
-  const ring = Buffer.allocUnsafe(Math.max(maxBytes, 1024));
-  const slots = Math.max(16, Math.floor(ring.length / BYTES_PER_INDEX_SLOT));
-  // A queue of records, oldest first: their offsets and lengths in the ring.
-  const offsets = new Int32Array(slots);
-  const lengths = new Int32Array(slots);
-  let head = 0;
-  let count = 0;
-  let writeAt = 0;
+  const ring = new LineRing(maxBytes);
 
-  function dropOldest(): void {
-    head = (head + 1) % slots;
-    count -= 1;
+  function latest(byRequest: Map<string, number[]>): string[] {
+    return [...byRequest.keys()].slice(-requests);
   }
 
-  function record(requestId: string, line: string): void {
+  return {
+    record: (requestId, line) => ring.record(requestId, line),
+    get(requestId) {
+      const byRequest = ring.scan();
+      if (!latest(byRequest).includes(requestId)) return undefined;
+      const slotsOfRequest = byRequest.get(requestId) ?? [];
+      const parsed = slotsOfRequest.slice(0, linesPerRequest).map((slot) => JSON.parse(ring.lineOf(slot)) as Record<string, unknown>);
+      const start = Date.parse(String(parsed[0]?.timestamp));
+      const lines = parsed.map((line) => ({ elapsed_ms: Date.parse(String(line.timestamp)) - start, ...line }));
+      return { request_id: requestId, lines, lines_dropped: Math.max(0, slotsOfRequest.length - linesPerRequest) };
+    },
+    get size() {
+      return latest(ring.scan()).length;
+    },
+  };
+}
+
+/**
+ * Records of (request id, line) in one fixed buffer, oldest first: a record is a header
+ * (u32 record length, u16 id length), the id and the line, in UTF-8. A new record drops
+ * those it is written over, and the oldest when the index is full.
+ */
+class LineRing {
+  private readonly ring: Buffer;
+  private readonly slots: number;
+  // A queue of records, oldest first: their offsets and lengths in the ring.
+  private readonly offsets: Int32Array;
+  private readonly lengths: Int32Array;
+  private head = 0;
+  private count = 0;
+  private writeAt = 0;
+
+  constructor(maxBytes: number) {
+    this.ring = Buffer.allocUnsafe(Math.max(maxBytes, 1024));
+    this.slots = Math.max(16, Math.floor(this.ring.length / BYTES_PER_INDEX_SLOT));
+    this.offsets = new Int32Array(this.slots);
+    this.lengths = new Int32Array(this.slots);
+  }
+
+  record(requestId: string, line: string): void {
+    const { ring, offsets } = this;
     const idBytes = Buffer.byteLength(requestId);
     if (idBytes > 0xffff) return;
     // UTF-8 needs at most 3 bytes per UTF-16 unit: room for that is made first, so the line
@@ -71,38 +103,39 @@ export function createRequestTimeline(options: RequestTimelineOptions = {}): Req
       room = HEADER_BYTES + idBytes + Buffer.byteLength(line);
       if (room > ring.length) return;
     }
-    if (writeAt + room > ring.length) {
+    if (this.writeAt + room > ring.length) {
       // Wrap: the records left at the end of the ring are the oldest; they go first.
-      while (count > 0 && (offsets[head] as number) >= writeAt) dropOldest();
-      writeAt = 0;
+      while (this.count > 0 && (offsets[this.head] as number) >= this.writeAt) this.dropOldest();
+      this.writeAt = 0;
     }
+    const writeAt = this.writeAt;
     const lineAt = writeAt + HEADER_BYTES + idBytes;
     const length = HEADER_BYTES + idBytes + ring.write(line, lineAt, room - HEADER_BYTES - idBytes);
     // Records the line was written over are dropped before anything reads the ring.
-    while (count > 0) {
-      const offset = offsets[head] as number;
+    while (this.count > 0) {
+      const offset = offsets[this.head] as number;
       if (offset < writeAt || offset >= writeAt + length) break;
-      dropOldest();
+      this.dropOldest();
     }
-    if (count === slots) dropOldest();
+    if (this.count === this.slots) this.dropOldest();
     ring.writeUInt32LE(length, writeAt);
     ring.writeUInt16LE(idBytes, writeAt + 4);
     ring.write(requestId, writeAt + HEADER_BYTES, idBytes);
-    const tail = (head + count) % slots;
+    const tail = (this.head + this.count) % this.slots;
     offsets[tail] = writeAt;
-    lengths[tail] = length;
-    count += 1;
-    writeAt += length;
+    this.lengths[tail] = length;
+    this.count += 1;
+    this.writeAt = writeAt + length;
   }
 
-  /** Request ids in the order of their first kept line, with the records of each. */
-  function scan(): Map<string, number[]> {
+  /** Request ids in the order of their first kept line, with the records (slots) of each. */
+  scan(): Map<string, number[]> {
     const byRequest = new Map<string, number[]>();
-    for (let index = 0; index < count; index += 1) {
-      const slot = (head + index) % slots;
-      const offset = offsets[slot] as number;
-      const idBytes = ring.readUInt16LE(offset + 4);
-      const id = ring.toString('utf8', offset + HEADER_BYTES, offset + HEADER_BYTES + idBytes);
+    for (let index = 0; index < this.count; index += 1) {
+      const slot = (this.head + index) % this.slots;
+      const offset = this.offsets[slot] as number;
+      const idBytes = this.ring.readUInt16LE(offset + 4);
+      const id = this.ring.toString('utf8', offset + HEADER_BYTES, offset + HEADER_BYTES + idBytes);
       let records = byRequest.get(id);
       if (records === undefined) {
         records = [];
@@ -113,29 +146,14 @@ export function createRequestTimeline(options: RequestTimelineOptions = {}): Req
     return byRequest;
   }
 
-  function latest(byRequest: Map<string, number[]>): string[] {
-    return [...byRequest.keys()].slice(-requests);
+  lineOf(slot: number): string {
+    const offset = this.offsets[slot] as number;
+    const idBytes = this.ring.readUInt16LE(offset + 4);
+    return this.ring.toString('utf8', offset + HEADER_BYTES + idBytes, offset + (this.lengths[slot] as number));
   }
 
-  function lineOf(slot: number): string {
-    const offset = offsets[slot] as number;
-    const idBytes = ring.readUInt16LE(offset + 4);
-    return ring.toString('utf8', offset + HEADER_BYTES + idBytes, offset + (lengths[slot] as number));
+  private dropOldest(): void {
+    this.head = (this.head + 1) % this.slots;
+    this.count -= 1;
   }
-
-  return {
-    record,
-    get(requestId) {
-      const byRequest = scan();
-      if (!latest(byRequest).includes(requestId)) return undefined;
-      const slotsOfRequest = byRequest.get(requestId) ?? [];
-      const parsed = slotsOfRequest.slice(0, linesPerRequest).map((slot) => JSON.parse(lineOf(slot)) as Record<string, unknown>);
-      const start = Date.parse(String(parsed[0]?.timestamp));
-      const lines = parsed.map((line) => ({ elapsed_ms: Date.parse(String(line.timestamp)) - start, ...line }));
-      return { request_id: requestId, lines, lines_dropped: Math.max(0, slotsOfRequest.length - linesPerRequest) };
-    },
-    get size() {
-      return latest(scan()).length;
-    },
-  };
 }
