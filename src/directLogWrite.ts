@@ -1,77 +1,83 @@
 import type winston from 'winston';
-import type TransportStream from 'winston-transport';
 import { BatchedStreamTransport } from './batchedStreamTransport';
 import type { LineFormat } from './logFormat';
 import { LEVEL } from './logLevels';
 
 type Info = Record<string | symbol, unknown> & { level: string; message: unknown };
 
-/** readable-stream 3, which winston uses, has no `writableEnded`. */
-interface WritableInternals {
-  readonly _writableState?: { readonly ending?: boolean };
+/** What winston-transport records on a transport when a logger pipes into it (see its constructor). */
+interface PipedTransport {
+  readonly parent?: unknown;
+  readonly levels?: unknown;
 }
 
-function isEnding(stream: object): boolean {
-  return (stream as WritableInternals)._writableState?.ending === true;
+/** How many lines took the direct path; a test fails when a configuration that should take it stops doing so. */
+export interface DirectWrites {
+  /** Lines handed from the logger's format straight to its transports' `log()`, not through winston's streams. */
+  readonly lines: number;
 }
 
 const done = (): void => undefined;
 
 /**
  * winston passes each line through two object-mode streams, the logger and then each
- * transport: about 10 µs a line on this project's benchmark machine, more than formatting
- * it. When every transport is a BatchedStreamTransport (whose `log()` is synchronous) and
- * neither stream holds anything queued, a line goes straight through the same steps: the
- * logger's format, then each transport's level check and `log()`. Anything else (another
- * transport, a queued write that must stay in order, a `data` listener, an ended logger)
- * takes winston's streams as before.
+ * transport; that costs more than formatting the line. This writes a line around them, with
+ * the same steps, when doing so cannot change what any transport receives:
+ *
+ * - the logger is sightline's (its format is a `LineFormat`), writable, holds nothing queued
+ *   either way, knows the line's level, and is read by its pipes only (one `data` listener
+ *   each, as stream pipes add, and no `readable` listener);
+ * - every transport is a `BatchedStreamTransport` (whose `log()` is synchronous) without a
+ *   format or a level of its own, piped from this logger, writable and with nothing queued.
+ *
+ * Then the line takes winston's own steps, in order: nothing while the logger is `silent`,
+ * the logger's format (`transformLater`: the transports write in batches), and each transport
+ * that is not `silent` gets `log()` when `logger.isLevelEnabled(level)` — which, with no
+ * transport level, is the check winston-transport makes. The format drops the `exception`
+ * flag (see logFormat), so that check of winston-transport never applies. Anything else takes
+ * winston's streams, in order. test/unit/loggerDifferential.test.ts holds both paths to the
+ * same bytes and requires the direct one to be taken.
  */
-export function writeAroundStreams(logger: winston.Logger): void {
+export function writeAroundStreams(logger: winston.Logger): DirectWrites {
   const streamWrite = logger.write.bind(logger) as (info: unknown, ...rest: unknown[]) => boolean;
+  const counts = { lines: 0 };
 
-  /** The transports to write to directly, or undefined when the line must take the streams. */
-  function directTransports(): readonly TransportStream[] | undefined {
-    if (isEnding(logger) || logger.destroyed || logger.writableLength !== 0 || logger.readableLength !== 0) return undefined;
-    // winston builds this array on every read.
-    const transports = logger.transports as TransportStream[];
-    // Each pipe adds one `data` listener: more means someone else reads the logger's stream.
-    if (transports.length === 0 || logger.listenerCount('data') !== transports.length) return undefined;
-    for (const transport of transports) {
-      if (!(transport instanceof BatchedStreamTransport) || transport.format !== undefined) return undefined;
-      if (isEnding(transport) || transport.writableLength !== 0) return undefined;
-    }
-    return transports;
+  function takesLinesDirectly(transport: unknown): transport is BatchedStreamTransport {
+    if (!(transport instanceof BatchedStreamTransport) || transport.format !== undefined || transport.level) return false;
+    const piped = transport as PipedTransport;
+    if (piped.parent !== logger || piped.levels !== logger.levels) return false;
+    return transport.writable && !transport.destroyed && transport.writableLength === 0;
   }
 
-  function writeDirectly(info: Info, transports: readonly TransportStream[]): void {
+  /** The transports to write to directly, or undefined when the line must take the streams. */
+  function directTransports(level: unknown): readonly BatchedStreamTransport[] | undefined {
+    if (typeof level !== 'string' || logger.levels[level] === undefined || logger.levels[logger.level] === undefined) return undefined;
+    if (typeof (logger.format as Partial<LineFormat>).transformLater !== 'function') return undefined;
+    if (!logger.writable || logger.destroyed || logger.writableLength !== 0 || logger.readableLength !== 0) return undefined;
+    // winston builds this array on every read.
+    const transports: unknown[] = logger.transports;
+    if (transports.length === 0 || logger.listenerCount('data') !== transports.length || logger.listenerCount('readable') !== 0) return undefined;
+    for (const transport of transports) if (!takesLinesDirectly(transport)) return undefined;
+    return transports as BatchedStreamTransport[];
+  }
+
+  function writeDirectly(info: Info, transports: readonly BatchedStreamTransport[]): void {
+    counts.lines += 1;
     if (logger.silent) return;
-    if (info[LEVEL] === undefined) info[LEVEL] = info.level;
-    const format = logger.format as Partial<LineFormat> & winston.Logform.Format;
-    // The transports are all batched: a line of ours can wait for its batch to be made.
-    const formatted = (typeof format.transformLater === 'function' ? format.transformLater(info) : format.transform(info, format.options)) as
-      | Info
-      | false;
+    if (!info[LEVEL]) info[LEVEL] = info.level;
+    const formatted = (logger.format as unknown as LineFormat).transformLater(info);
     if (!formatted) return;
-    const level = formatted[LEVEL] as string;
-    for (const transport of transports) {
-      // Unlike winston-transport, no field (`exception: true`) keeps a line from a transport.
-      if (transport.silent) continue;
-      const threshold = transport.level || logger.level;
-      const levels = (transport as { levels?: Record<string, number> }).levels ?? logger.levels;
-      const allowed = levels[threshold];
-      const severity = levels[level];
-      // As winston-transport decides: no threshold passes everything, an unknown level nothing.
-      if (!threshold || (allowed !== undefined && severity !== undefined && allowed >= severity)) transport.log?.(formatted, done);
-    }
+    if (!logger.isLevelEnabled(formatted[LEVEL] as string)) return;
+    for (const transport of transports) if (!transport.silent) transport.log(formatted, done);
   }
 
   logger.write = function write(this: winston.Logger, info: unknown, ...rest: unknown[]): boolean {
-    const line = info as Info;
-    // Lines of a level the logger does not know keep winston's own warning.
-    const transports =
-      rest.length === 0 && typeof line?.level === 'string' && logger.levels[line.level] !== undefined ? directTransports() : undefined;
+    const line = info as Info | undefined;
+    const transports = rest.length === 0 && line != null ? directTransports(line[LEVEL] || line.level) : undefined;
     if (transports === undefined) return streamWrite(info, ...rest);
-    writeDirectly(line, transports);
+    writeDirectly(line as Info, transports);
     return true;
   } as winston.Logger['write'];
+
+  return counts;
 }

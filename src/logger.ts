@@ -36,6 +36,8 @@ export interface LoggerHandle {
   readonly logger: SightlineLogger;
   /** Writes every buffered line now. */
   flush(): void;
+  /** Lines written around winston's streams so far (see `writeAroundStreams`). */
+  directLines(): number;
 }
 
 /**
@@ -73,7 +75,7 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
   // winston re-emits a transport's `error` on the logger (and re-attaches the transport);
   // without a listener that would crash the process.
   logger.on('error', countError);
-  writeAroundStreams(logger);
+  const directWrites = writeAroundStreams(logger);
   containLogCalls(logger, stats);
   const add = logger.add.bind(logger);
   logger.add = (transport: TransportStream) => add(containTransport(transport, countError));
@@ -85,6 +87,7 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
         if (transport instanceof BatchedStreamTransport) transport.flush();
       }
     },
+    directLines: () => directWrites.lines,
   };
 }
 

@@ -102,6 +102,28 @@ describe('logger writes', () => {
     expect(other.seen.map((line) => JSON.parse(line).message)).toEqual(['streamed']);
   });
 
+  it('takes the direct path for every line of a known level while every transport is batched, and counts them', async () => {
+    const out = collect();
+    const { logger, flush, directLines } = loggerTo(out.stream);
+    logger.info('plain');
+    logger.error(new Error('with a stack'));
+    logger.child({ component: 'db' }).warn('from a child', { nested: { deep: [1, 2] } });
+    logger.debug('below the level: formatted, then left out');
+    logger.log({ level: 'http', message: 'one object' });
+    expect(directLines()).toBe(5);
+    const other = new ListTransport();
+    logger.add(other);
+    logger.info('through the streams');
+    expect(directLines()).toBe(5);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    logger.remove(other);
+    logger.info('direct again');
+    expect(directLines()).toBe(6);
+    flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(out.lines().map((line) => line.message)).toEqual(['plain', 'with a stack', 'from a child', 'through the streams', 'direct again']);
+  });
+
   it('never lets a silent logger or transport write', () => {
     const sink = new Writable({ write: (_chunk, _encoding, next) => next() });
     const written: string[] = [];
