@@ -82,15 +82,8 @@ const CHECK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const MAX_MESSAGE_LENGTH = 500;
 
 export function createHealthRegistry(options: HealthRegistryOptions = {}): HealthRegistry {
-  const { metrics, now = Date.now, deadlineMs = 2000 } = options;
-  assertPositive('deadlineMs', deadlineMs);
-  const { defaultTimeoutMs = Math.min(1000, deadlineMs) } = options;
-  assertPositive('defaultTimeoutMs', defaultTimeoutMs);
-  if (defaultTimeoutMs > deadlineMs) {
-    throw new TypeError(
-      `healthRegistry: defaultTimeoutMs (${defaultTimeoutMs}) must not exceed deadlineMs (${deadlineMs}); lower it or raise deadlineMs`,
-    );
-  }
+  const { metrics, now = Date.now } = options;
+  const limits = timeoutLimits(options);
   const up = metrics?.catalogued('healthCheckUp');
   const duration = metrics?.catalogued('healthCheckDuration');
   const checks = new Map<string, RegisteredCheck>();
@@ -101,7 +94,7 @@ export function createHealthRegistry(options: HealthRegistryOptions = {}): Healt
     if (entry.last !== undefined && entry.lastFinishedAt !== undefined && now() - entry.lastFinishedAt < entry.intervalMs) {
       return Promise.resolve(entry.last);
     }
-    const running = run(entry).then((result) => {
+    const running = runCheck(entry, now).then((result) => {
       entry.last = result;
       entry.lastFinishedAt = now();
       entry.inFlight = undefined;
@@ -115,37 +108,6 @@ export function createHealthRegistry(options: HealthRegistryOptions = {}): Healt
     return running;
   }
 
-  async function run(entry: RegisteredCheck): Promise<CheckResult> {
-    const controller = new AbortController();
-    const startedAt = performance.now();
-    const timeoutMessage = `timed out after ${entry.timeoutMs} ms`;
-    let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<Outcome>((resolve) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        resolve({ ok: false, message: timeoutMessage });
-        controller.abort(new Error(timeoutMessage));
-      }, entry.timeoutMs);
-      timer.unref();
-    });
-    let outcome: Outcome;
-    try {
-      // A probe that ignores its signal still loses this race at its timeout.
-      outcome = await Promise.race([invoke(entry.probe, controller.signal), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-    const latency = timedOut ? entry.timeoutMs : performance.now() - startedAt;
-    return {
-      ok: timedOut ? false : outcome.ok,
-      critical: entry.critical,
-      latency_ms: roundToThousandths(latency),
-      ...(timedOut ? { message: timeoutMessage } : withoutUndefined(outcome)),
-      checked_at: new Date(now()).toISOString(),
-    };
-  }
-
   return {
     register(name, probe, registerOptions = {}) {
       assertName('check', name);
@@ -153,22 +115,7 @@ export function createHealthRegistry(options: HealthRegistryOptions = {}): Healt
         throw new TypeError(`healthRegistry: probe of ${JSON.stringify(name)} must be a function, got ${typeof probe}`);
       }
       if (checks.has(name)) throw new TypeError(`healthRegistry: a check named ${JSON.stringify(name)} is already registered`);
-      const { timeoutMs = defaultTimeoutMs, critical = true, intervalMs = 0 } = registerOptions;
-      assertPositive('timeoutMs', timeoutMs);
-      if (timeoutMs > deadlineMs) {
-        throw new TypeError(
-          `healthRegistry: timeoutMs of ${JSON.stringify(name)} (${timeoutMs}) must not exceed the registry's deadlineMs (${deadlineMs})`,
-        );
-      }
-      if (typeof critical !== 'boolean') {
-        throw new TypeError(`healthRegistry: critical must be true or false, got ${JSON.stringify(critical)}`);
-      }
-      if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs < 0) {
-        throw new TypeError(
-          `healthRegistry: intervalMs must be a finite number ≥ 0, got ${typeof intervalMs === 'number' ? intervalMs : JSON.stringify(intervalMs)}`,
-        );
-      }
-      checks.set(name, { name, probe, timeoutMs, critical, intervalMs });
+      checks.set(name, registeredCheck(name, probe, registerOptions, limits));
     },
     unregister(name) {
       if (!checks.delete(name)) return false;
@@ -186,17 +133,7 @@ export function createHealthRegistry(options: HealthRegistryOptions = {}): Healt
       poolStats.set(name, stats);
     },
     unregisterPool: (name) => poolStats.delete(name),
-    pools() {
-      const result: Record<string, unknown> = {};
-      for (const [name, stats] of poolStats) {
-        try {
-          result[name] = stats();
-        } catch (error) {
-          result[name] = { error: messageOf(error) };
-        }
-      }
-      return result;
-    },
+    pools: () => readPools(poolStats),
     async check() {
       const entries = [...checks.values()];
       const results = await Promise.all(entries.map(resultOf));
@@ -212,6 +149,88 @@ export function createHealthRegistry(options: HealthRegistryOptions = {}): Healt
       return results;
     },
   };
+}
+
+interface TimeoutLimits {
+  readonly deadlineMs: number;
+  readonly defaultTimeoutMs: number;
+}
+
+function timeoutLimits(options: HealthRegistryOptions): TimeoutLimits {
+  const { deadlineMs = 2000 } = options;
+  assertPositive('deadlineMs', deadlineMs);
+  const { defaultTimeoutMs = Math.min(1000, deadlineMs) } = options;
+  assertPositive('defaultTimeoutMs', defaultTimeoutMs);
+  if (defaultTimeoutMs > deadlineMs) {
+    throw new TypeError(
+      `healthRegistry: defaultTimeoutMs (${defaultTimeoutMs}) must not exceed deadlineMs (${deadlineMs}); lower it or raise deadlineMs`,
+    );
+  }
+  return { deadlineMs, defaultTimeoutMs };
+}
+
+/** A check as registered, its options checked and defaulted; throws on the first bad one. */
+function registeredCheck(name: string, probe: HealthProbe, options: RegisterCheckOptions, limits: TimeoutLimits): RegisteredCheck {
+  const { timeoutMs = limits.defaultTimeoutMs, critical = true, intervalMs = 0 } = options;
+  assertPositive('timeoutMs', timeoutMs);
+  if (timeoutMs > limits.deadlineMs) {
+    throw new TypeError(
+      `healthRegistry: timeoutMs of ${JSON.stringify(name)} (${timeoutMs}) must not exceed the registry's deadlineMs (${limits.deadlineMs})`,
+    );
+  }
+  if (typeof critical !== 'boolean') {
+    throw new TypeError(`healthRegistry: critical must be true or false, got ${JSON.stringify(critical)}`);
+  }
+  if (typeof intervalMs !== 'number' || !Number.isFinite(intervalMs) || intervalMs < 0) {
+    throw new TypeError(
+      `healthRegistry: intervalMs must be a finite number ≥ 0, got ${typeof intervalMs === 'number' ? intervalMs : JSON.stringify(intervalMs)}`,
+    );
+  }
+  return { name, probe, timeoutMs, critical, intervalMs };
+}
+
+/** One run of a check's probe, raced against its timeout (which aborts the probe's signal). */
+async function runCheck(entry: RegisteredCheck, now: () => number): Promise<CheckResult> {
+  const controller = new AbortController();
+  const startedAt = performance.now();
+  const timeoutMessage = `timed out after ${entry.timeoutMs} ms`;
+  let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<Outcome>((resolve) => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      resolve({ ok: false, message: timeoutMessage });
+      controller.abort(new Error(timeoutMessage));
+    }, entry.timeoutMs);
+    timer.unref();
+  });
+  let outcome: Outcome;
+  try {
+    // A probe that ignores its signal still loses this race at its timeout.
+    outcome = await Promise.race([invoke(entry.probe, controller.signal), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+  const latency = timedOut ? entry.timeoutMs : performance.now() - startedAt;
+  return {
+    ok: timedOut ? false : outcome.ok,
+    critical: entry.critical,
+    latency_ms: roundToThousandths(latency),
+    ...(timedOut ? { message: timeoutMessage } : withoutUndefined(outcome)),
+    checked_at: new Date(now()).toISOString(),
+  };
+}
+
+function readPools(poolStats: ReadonlyMap<string, PoolStatsReader>): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const [name, stats] of poolStats) {
+    try {
+      result[name] = stats();
+    } catch (error) {
+      result[name] = { error: messageOf(error) };
+    }
+  }
+  return result;
 }
 
 export function statusOf(results: readonly CheckResult[]): HealthStatus {
