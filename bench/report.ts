@@ -92,43 +92,41 @@ function markdownTable(header: readonly string[], rows: readonly (readonly strin
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-function markdownSection(report: BenchReport, rawFile: string): string {
-  const { info, summaries, partCosts, verdicts, warnings } = report;
-  const s = info.settings;
-  const packages = Object.entries(info.packages).map(([name, version]) => `${name} ${version}`).join(', ');
+/** What each variant is: the same for every run. */
+const VARIANTS = [
+  'Requests per second of a small Express 5 app with one JSON route (`GET /v1/items/:id` answering',
+  '`{ id, name }`), bare and with each observability variant in front of it:',
+  '',
+  '- `bare`: plain Express 5.',
+  '- `sightline-rate1`: the full suite, `app.use(obs.middleware())` with its defaults and tracing off:',
+  '  request id, W3C trace context and the AsyncLocalStorage context, `request started` and',
+  '  `request completed` written for every request (`logSamplingRateInfo: 1`), and the HTTP metrics',
+  "  (express-prom-bundle's latency histogram, request counter, in-flight gauge and response sizes on",
+  "  the instance's own prom-client registry, process metrics on).",
+  '- `sightline-rate0.1`: the same at `logSamplingRateInfo: 0.1` (metrics still count every request).',
+  '- `sightline-tracing`: the full suite at rate 1 with `tracingEnabled: true` and every request',
+  '  sampled (no `OTEL_TRACES_SAMPLER`: `parentbased_always_on`). The server process patches `http`',
+  "  and Express (sightline's `instrumentProcess()`) before it loads Express, as",
+  '  `node -r sightline/register` does; spans go through the real `BatchSpanProcessor` to an exporter',
+  '  that only counts them (`tracing: { spanProcessor }`).',
+  '- `sightline-disabled`: the full suite with `enabled: false` (what `OBS_ENABLED=false` gives).',
+  '- `sightline-ids`: `accessLog: false, metrics: false`: request id, trace context and the',
+  '  AsyncLocalStorage context only.',
+  '- `sightline-nometrics`: `metrics: false`: ids and context plus both access-log lines.',
+  '- `sightline-nologs`: `accessLog: false`: ids and context plus the HTTP metrics.',
+  '- `pino-http`: pino-http alone with its defaults, the peer of the access log.',
+  '- `prom-bundle`: express-prom-bundle alone on its own `Registry` (`includeMethod`, `includePath`',
+  '  with a route-template `normalizePath` function, `autoregister: false`), the peer of the metrics.',
+  '- `sightline-cls`: as `sightline-rate1` plus the opt-in cls-hooked bridge (`clsNamespace`).',
+  '- `opentelemetry`: OpenTelemetry alone, the peer of the tracing: the same instrumentations',
+  "  (`instrumentProcess()`), sampler, batch span processor and counting exporter as `sightline-tracing`,",
+  '  on a `TracerProvider` of its own registered as OpenTelemetry JS 3 documents it (with its',
+  '  AsyncLocalStorage context manager and W3C propagators, as sightline registers them), and no sightline middleware.',
+];
+
+/** How the numbers are taken, and what the columns mean. */
+function methodLines(s: BenchSettings): string[] {
   return [
-    SECTION_START,
-    '## Overhead of the request pipeline',
-    '',
-    'Requests per second of a small Express 5 app with one JSON route (`GET /v1/items/:id` answering',
-    '`{ id, name }`), bare and with each observability variant in front of it:',
-    '',
-    '- `bare`: plain Express 5.',
-    '- `sightline-rate1`: the full suite, `app.use(obs.middleware())` with its defaults and tracing off:',
-    '  request id, W3C trace context and the AsyncLocalStorage context, `request started` and',
-    '  `request completed` written for every request (`logSamplingRateInfo: 1`), and the HTTP metrics',
-    "  (express-prom-bundle's latency histogram, request counter, in-flight gauge and response sizes on",
-    "  the instance's own prom-client registry, process metrics on).",
-    '- `sightline-rate0.1`: the same at `logSamplingRateInfo: 0.1` (metrics still count every request).',
-    '- `sightline-tracing`: the full suite at rate 1 with `tracingEnabled: true` and every request',
-    '  sampled (no `OTEL_TRACES_SAMPLER`: `parentbased_always_on`). The server process patches `http`',
-    "  and Express (sightline's `instrumentProcess()`) before it loads Express, as",
-    '  `node -r sightline/register` does; spans go through the real `BatchSpanProcessor` to an exporter',
-    '  that only counts them (`tracing: { spanProcessor }`).',
-    '- `sightline-disabled`: the full suite with `enabled: false` (what `OBS_ENABLED=false` gives).',
-    '- `sightline-ids`: `accessLog: false, metrics: false`: request id, trace context and the',
-    '  AsyncLocalStorage context only.',
-    '- `sightline-nometrics`: `metrics: false`: ids and context plus both access-log lines.',
-    '- `sightline-nologs`: `accessLog: false`: ids and context plus the HTTP metrics.',
-    '- `pino-http`: pino-http alone with its defaults, the peer of the access log.',
-    '- `prom-bundle`: express-prom-bundle alone on its own `Registry` (`includeMethod`, `includePath`',
-    '  with a route-template `normalizePath` function, `autoregister: false`), the peer of the metrics.',
-    '- `sightline-cls`: as `sightline-rate1` plus the opt-in cls-hooked bridge (`clsNamespace`).',
-    '- `opentelemetry`: OpenTelemetry alone, the peer of the tracing: the same instrumentations',
-    "  (`instrumentProcess()`), sampler, batch span processor and counting exporter as `sightline-tracing`,",
-    '  on a `TracerProvider` of its own registered as OpenTelemetry JS 3 documents it (with its',
-    '  AsyncLocalStorage context manager and W3C propagators, as sightline registers them), and no sightline middleware.',
-    '',
     'How: every measurement starts a fresh server process pinned to core 0 (`taskset -c 0`), its stdout',
     '(where the log lines really are written) on /dev/null and no `OTEL_*` variable in its environment.',
     `autocannon runs in the runner process, pinned to core 1, with ${s.connections} connections and`,
@@ -144,23 +142,36 @@ function markdownSection(report: BenchReport, rawFile: string): string {
     'latency (autocannon reports whole milliseconds); the median server CPU time per request (user +',
     'system, from /proc). Absolute numbers follow the state of the shared machine; the ratios are the',
     'result.',
-    '',
+  ];
+}
+
+/** When, on what and how this run was made. */
+function runLines(info: RunInfo): string[] {
+  const s = info.settings;
+  const packages = Object.entries(info.packages).map(([name, version]) => `${name} ${version}`).join(', ');
+  return [
     `- Date: ${info.startedAt} (finished ${info.finishedAt})`,
     `- Node: ${info.node}; ${packages}`,
     `- Command: \`${info.command}\``,
     `- Rounds: ${s.rounds}; warm-up ${s.warmupSeconds} s; measured ${s.seconds} s per variant per round`,
     `- Load average (1/5/15 min): ${formatLoad(info.loadAverage.start)} at start, ` +
       `${formatLoad(info.loadAverage.end)} at end`,
-    '',
-    markdownTable(TABLE_HEADER, tableRows(summaries)),
-    '',
+  ];
+}
+
+function targetLines(verdicts: readonly TargetVerdict[]): string[] {
+  return [
     '### Targets',
     '',
     markdownTable(
       ['target', 'verdict'],
       verdicts.map((v) => [`\`${v.variant}\` ≥ ${v.minRatio} of bare`, verdictText(v)]),
     ),
-    '',
+  ];
+}
+
+function partLines(partCosts: readonly PartCost[]): string[] {
+  return [
     '### Cost per part',
     '',
     'Server CPU per request that each part adds: the difference of the median server CPU µs/req of',
@@ -172,10 +183,32 @@ function markdownSection(report: BenchReport, rawFile: string): string {
     partCosts.length === 0
       ? 'Not computed: a variant it needs was not measured.'
       : markdownTable(PART_HEADER, partRows(partCosts, (variant) => `\`${variant}\``)),
+  ];
+}
+
+function noteLines(warnings: readonly string[]): string[] {
+  return ['### Notes from this run', '', ...(warnings.length === 0 ? [NO_WARNINGS] : warnings.map((w) => `- ${w}`))];
+}
+
+function markdownSection(report: BenchReport, rawFile: string): string {
+  const { info, summaries, partCosts, verdicts, warnings } = report;
+  return [
+    SECTION_START,
+    '## Overhead of the request pipeline',
     '',
-    '### Notes from this run',
+    ...VARIANTS,
     '',
-    ...(warnings.length === 0 ? [NO_WARNINGS] : warnings.map((w) => `- ${w}`)),
+    ...methodLines(info.settings),
+    '',
+    ...runLines(info),
+    '',
+    markdownTable(TABLE_HEADER, tableRows(summaries)),
+    '',
+    ...targetLines(verdicts),
+    '',
+    ...partLines(partCosts),
+    '',
+    ...noteLines(warnings),
     '',
     `Raw samples: \`${rawFile}\` (not committed).`,
     SECTION_END,
