@@ -3,9 +3,10 @@ import { writeRawReport, writeResultsSection } from '../resultsFile';
 import type { JsonSample } from './jsonRate';
 import type { ObservabilityCheck } from './preflight';
 import type { ProfileSummary } from './profile';
+import { failuresText, fixed, r0, r1, r2, signed, table } from './reportText';
 import type { StreamsSettings, UpstreamName } from './settings';
 import type { SlowSample } from './slowStreams';
-import { ms, rangeText, signedMs, type Range } from './stats';
+import { ms, rangeText } from './stats';
 import type { StreamSample } from './streamMatrix';
 import type { JsonCell, StreamCell, TargetVerdict } from './summary';
 
@@ -43,21 +44,6 @@ export interface StreamsReport {
 const SECTION_START = '<!-- bench:streams:start -->';
 const SECTION_END = '<!-- bench:streams:end -->';
 const FILE_INTRO = '# Benchmarks\n';
-
-const fixed = (value: number, digits: number): string => (Number.isFinite(value) ? value.toFixed(digits) : '–');
-const r0 = (range: Range): string => rangeText(range, (v) => fixed(v, 0));
-const r1 = (range: Range): string => rangeText(range, (v) => fixed(v, 1));
-const r2 = (range: Range): string => rangeText(range, (v) => fixed(v, 2));
-const signed = (range: Range): string => (Number.isFinite(range.median) ? signedMs(range.median) : '–');
-
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
-}
-
-function failuresText(failures: Record<string, number>): string {
-  const entries = Object.entries(failures);
-  return entries.length === 0 ? '0' : entries.map(([what, n]) => `${n} ${what}`).join(', ');
-}
 
 const STREAM_HEADER = [
   'streams',
@@ -206,16 +192,9 @@ function profileSection(profile: ProfileSummary, root: string): string {
   ].join('\n');
 }
 
-function markdownSection(report: StreamsReport, rawFile: string, root: string): string {
-  const { info } = report;
-  const s = info.settings;
-  const upstreams = [...new Set(report.cells.map((c) => c.upstream))];
-  const load = (values: readonly number[]): string => values.map((v) => v.toFixed(2)).join(' / ');
-  const steal = Object.entries(info.stealShare)
-    .map(([core, share]) => `core ${core} ${(share * 100).toFixed(1)}%`)
-    .join(', ');
-  const parts: string[] = [
-    SECTION_START,
+/** What is compared: the three paths, and the upstreams they run against. */
+function pathLines(report: StreamsReport, upstreams: readonly UpstreamName[]): string[] {
+  return [
     '## Streams through the gateway',
     '',
     'The reference gateway (`node dist/gateway/server.js`, full observability as shipped: `LOG_LEVEL=info`, both access-log',
@@ -230,7 +209,13 @@ function markdownSection(report: StreamsReport, rawFile: string, root: string): 
     'Upstreams:',
     '',
     ...upstreams.map((u) => `- \`${u}\`: ${upstreamDescription(u, report)}`),
-    '',
+  ];
+}
+
+/** How the streams are measured, and on which cores. */
+function methodLines(info: RunInfo): string[] {
+  const s = info.settings;
+  return [
     `How: the load generator (\`bench/streams/client.ts\`, a child process) opens N concurrent \`POST /v1/chat/completions\``,
     'streams with `http.request` on a keep-alive agent without socket limit, all at once, and records per stream the time',
     'from the request\'s start to the first body byte (TTFB) and the longest gap between two body chunks (max gap); p50 and p99',
@@ -250,12 +235,25 @@ function markdownSection(report: StreamsReport, rawFile: string, root: string): 
         'core of its own; the upstream and the load generator share the other, which bounds how many frames per second any ' +
         'path can deliver (see the frames/s column).'
       : 'Cores: `taskset` was not found; nothing is pinned and the numbers are noisier.',
-    '',
+  ];
+}
+
+/** When, on what and how this run was made, and how busy the machine was. */
+function runLines(info: RunInfo): string[] {
+  const load = (values: readonly number[]): string => values.map((v) => v.toFixed(2)).join(' / ');
+  const steal = Object.entries(info.stealShare)
+    .map(([core, share]) => `core ${core} ${(share * 100).toFixed(1)}%`)
+    .join(', ');
+  return [
     `- Date: ${info.startedAt} (finished ${info.finishedAt}, ${fixed(info.durationSeconds, 0)} s)`,
     `- Node: ${info.node}; ${Object.entries(info.packages).map(([name, version]) => `${name} ${version}`).join(', ')}`,
     `- Command: \`${info.command}\` at commit ${info.source}`,
     `- Load average (1/5/15 min): ${load(info.loadAverage.start)} at start, ${load(info.loadAverage.end)} at end; steal ${steal}`,
-    '',
+  ];
+}
+
+function targetLines(verdicts: readonly TargetVerdict[]): string[] {
+  return [
     '### Targets',
     '',
     'From the issue: at most 1 ms added TTFB at 1 stream; at 100 and 1000 streams no worse than the naive `http.request`',
@@ -264,67 +262,103 @@ function markdownSection(report: StreamsReport, rawFile: string, root: string): 
     '',
     table(
       ['target', 'upstream', 'measured (median over rounds)', 'verdict'],
-      report.verdicts.map((v) => [v.target, v.upstream ?? '', v.measured, v.verdict]),
+      verdicts.map((v) => [v.target, v.upstream ?? '', v.measured, v.verdict]),
+    ),
+  ];
+}
+
+/** The paragraph on the observability check, followed by a blank line; nothing when there was none. */
+function observabilityLines(o: ObservabilityCheck | undefined): string[] {
+  if (o === undefined) return [];
+  return [
+    `Observability check: a gateway started the same way with its stdout captured wrote ${o.streamLines} \`request completed\` ` +
+      `lines with stream figures for ${o.streamsSent} streams and ${o.jsonLines} for ${o.jsonSent} non-streaming requests ` +
+      `(${o.ok ? 'as it should' : `PROBLEM: ${o.problem ?? ''}`}). A stream's line carries: ${o.streamFields.map((f) => `\`${f}\``).join(', ')}.`,
+    '',
+  ];
+}
+
+/** One table of concurrent streams per upstream, each followed by what the upstream delivered. */
+function streamTableLines(report: StreamsReport, upstreams: readonly UpstreamName[]): string[] {
+  const lines: string[] = [];
+  for (const upstream of upstreams) {
+    lines.push(`### Concurrent streams, ${upstream} upstream`, '', table(STREAM_HEADER, streamRows(report.cells, upstream)), '');
+    const note = nominalNote(report, upstream);
+    if (note !== '') lines.push(note, '');
+  }
+  return lines;
+}
+
+function slowLines(slow: readonly SlowSample[], s: StreamsSettings): string[] {
+  if (slow.length === 0) return [];
+  return [
+    '### Slow streams',
+    '',
+    'Raw upstream sending one frame a second; the load generator opens the streams 200 every 100 ms, waits until every one',
+    `is receiving (or has failed), holds them all (${s.slowHoldSeconds} s in the main runs), then closes them. "RSS while held"`,
+    'is the highest of the relay\'s RSS sampled every 250 ms during the hold; "peak RSS" is VmHWM over the whole run, the',
+    'opening burst and the closing included; idle RSS is after a few warm-up streams. The gateway opens at most 4096',
+    'connections per competitor (`maxSockets` default in `gateway/competitors.ts`, not settable from the environment), so',
+    'its run spreads the streams over several competitor ids routed to the same upstream (`BENCH_STREAMS_CAP=1` adds a run',
+    'through one id, 200 streams over the cap).',
+    'A relay holding 10,000 streams needs two sockets each plus its own files, more than a 20,000 open-file limit; the',
+    'runner raises the relay\'s limit with `prlimit --nofile` when it may (root with CAP_SYS_RESOURCE), else the relay',
+    'keeps the limit it inherits (last column) and the last few streams fail for want of a file descriptor.',
+    '',
+    table(SLOW_HEADER, slowRows(slow)),
+    '',
+  ];
+}
+
+function jsonLines(cells: readonly JsonCell[], s: StreamsSettings): string[] {
+  if (cells.length === 0) return [];
+  return [
+    '### Non-streaming completions',
+    '',
+    `autocannon in the runner, ${s.jsonConnections} connections, \`stream: false\`, 1 s warm-up then ${s.jsonSeconds} s per path per`,
+    'round, interleaved like the streams. Upstreams answer at once: the raw upstream a 300-byte `chat.completion`, the',
+    'competitor its `instant` profile with `COMPETITOR_TOKEN_INTERVAL_MS=0` (20 tokens).',
+    '',
+    table(
+      ['upstream', 'path', 'req/s', 'ratio to naive (rounds)', 'p99 ms', 'relay CPU µs/req', 'relay CPU (cores)', 'upstream CPU (cores)', 'failed'],
+      jsonRows(cells),
     ),
     '',
   ];
-  if (report.observability !== undefined) {
-    const o = report.observability;
-    parts.push(
-      `Observability check: a gateway started the same way with its stdout captured wrote ${o.streamLines} \`request completed\` ` +
-        `lines with stream figures for ${o.streamsSent} streams and ${o.jsonLines} for ${o.jsonSent} non-streaming requests ` +
-        `(${o.ok ? 'as it should' : `PROBLEM: ${o.problem ?? ''}`}). A stream's line carries: ${o.streamFields.map((f) => `\`${f}\``).join(', ')}.`,
-      '',
-    );
-  }
-  for (const upstream of upstreams) {
-    parts.push(`### Concurrent streams, ${upstream} upstream`, '', table(STREAM_HEADER, streamRows(report.cells, upstream)), '');
-    const note = nominalNote(report, upstream);
-    if (note !== '') parts.push(note, '');
-  }
-  if (report.slow.length > 0) {
-    parts.push(
-      '### Slow streams',
-      '',
-      'Raw upstream sending one frame a second; the load generator opens the streams 200 every 100 ms, waits until every one',
-      `is receiving (or has failed), holds them all (${s.slowHoldSeconds} s in the main runs), then closes them. "RSS while held"`,
-      'is the highest of the relay\'s RSS sampled every 250 ms during the hold; "peak RSS" is VmHWM over the whole run, the',
-      'opening burst and the closing included; idle RSS is after a few warm-up streams. The gateway opens at most 4096',
-      'connections per competitor (`maxSockets` default in `gateway/competitors.ts`, not settable from the environment), so',
-      'its run spreads the streams over several competitor ids routed to the same upstream (`BENCH_STREAMS_CAP=1` adds a run',
-      'through one id, 200 streams over the cap).',
-      'A relay holding 10,000 streams needs two sockets each plus its own files, more than a 20,000 open-file limit; the',
-      'runner raises the relay\'s limit with `prlimit --nofile` when it may (root with CAP_SYS_RESOURCE), else the relay',
-      'keeps the limit it inherits (last column) and the last few streams fail for want of a file descriptor.',
-      '',
-      table(SLOW_HEADER, slowRows(report.slow)),
-      '',
-    );
-  }
-  if (report.jsonCells.length > 0) {
-    parts.push(
-      '### Non-streaming completions',
-      '',
-      `autocannon in the runner, ${s.jsonConnections} connections, \`stream: false\`, 1 s warm-up then ${s.jsonSeconds} s per path per`,
-      'round, interleaved like the streams. Upstreams answer at once: the raw upstream a 300-byte `chat.completion`, the',
-      'competitor its `instant` profile with `COMPETITOR_TOKEN_INTERVAL_MS=0` (20 tokens).',
-      '',
-      table(
-        ['upstream', 'path', 'req/s', 'ratio to naive (rounds)', 'p99 ms', 'relay CPU µs/req', 'relay CPU (cores)', 'upstream CPU (cores)', 'failed'],
-        jsonRows(report.jsonCells),
-      ),
-      '',
-    );
-  }
-  if (report.profiles.length > 0) {
-    parts.push('### Where the gateway\'s CPU goes', '');
-    for (const profile of report.profiles) parts.push(profileSection(profile, root), '');
-  }
-  parts.push('### Notes from this run', '');
-  if (report.warnings.length === 0) parts.push('- None: no failed stream or request, no core starved.');
-  else parts.push(...report.warnings.map((w) => `- ${w}`));
-  parts.push('', `Raw samples: \`${rawFile}\` (not committed).`, SECTION_END);
-  return parts.join('\n');
+}
+
+function profileLines(profiles: readonly ProfileSummary[], root: string): string[] {
+  if (profiles.length === 0) return [];
+  return ['### Where the gateway\'s CPU goes', '', ...profiles.flatMap((profile) => [profileSection(profile, root), ''])];
+}
+
+function noteLines(warnings: readonly string[]): string[] {
+  return ['### Notes from this run', '', ...(warnings.length === 0 ? ['- None: no failed stream or request, no core starved.'] : warnings.map((w) => `- ${w}`))];
+}
+
+function markdownSection(report: StreamsReport, rawFile: string, root: string): string {
+  const { info } = report;
+  const upstreams = [...new Set(report.cells.map((c) => c.upstream))];
+  return [
+    SECTION_START,
+    ...pathLines(report, upstreams),
+    '',
+    ...methodLines(info),
+    '',
+    ...runLines(info),
+    '',
+    ...targetLines(report.verdicts),
+    '',
+    ...observabilityLines(report.observability),
+    ...streamTableLines(report, upstreams),
+    ...slowLines(report.slow, info.settings),
+    ...jsonLines(report.jsonCells, info.settings),
+    ...profileLines(report.profiles, root),
+    ...noteLines(report.warnings),
+    '',
+    `Raw samples: \`${rawFile}\` (not committed).`,
+    SECTION_END,
+  ].join('\n');
 }
 
 export function writeResultsMarkdown(file: string, report: StreamsReport, rawFile: string, root: string): void {
@@ -333,75 +367,4 @@ export function writeResultsMarkdown(file: string, report: StreamsReport, rawFil
 
 export function writeRawJson(directory: string, report: StreamsReport): string {
   return writeRawReport(directory, 'streams', report.info.startedAt, report);
-}
-
-export function consoleSummary(report: StreamsReport): string {
-  const lines: string[] = [];
-  const upstreams = [...new Set(report.cells.map((c) => c.upstream))];
-  for (const upstream of upstreams) {
-    lines.push(`\n${upstream} upstream (median over rounds)`);
-    lines.push(
-      [
-        'streams'.padStart(7),
-        'path'.padEnd(8),
-        'TTFB p50'.padStart(9),
-        'p99'.padStart(8),
-        'gap p50'.padStart(8),
-        'p99'.padStart(8),
-        '+TTFB p50'.padStart(10),
-        '+gap p50'.padStart(9),
-        'frames/s'.padStart(9),
-        'cores'.padStart(6),
-        'µs/frame'.padStart(9),
-        'RSS MB'.padStart(7),
-        'failed'.padStart(7),
-      ].join(' '),
-    );
-    for (const c of report.cells.filter((x) => x.upstream === upstream)) {
-      const relay = c.path !== 'direct';
-      lines.push(
-        [
-          String(c.streams).padStart(7),
-          c.path.padEnd(8),
-          ms(c.ttfbP50.median).padStart(9),
-          ms(c.ttfbP99.median).padStart(8),
-          ms(c.gapP50.median).padStart(8),
-          ms(c.gapP99.median).padStart(8),
-          (relay ? signed(c.addedTtfbP50) : '').padStart(10),
-          (relay ? signed(c.addedGapP50) : '').padStart(9),
-          fixed(c.framesPerSecond.median, 0).padStart(9),
-          (relay ? fixed(c.relayCores.median, 2) : '').padStart(6),
-          (relay ? fixed(c.relayCpuMicrosPerFrame.median, 1) : '').padStart(9),
-          (relay ? fixed(c.relayPeakRssMb.median, 0) : '').padStart(7),
-          String(c.failed).padStart(7),
-        ].join(' '),
-      );
-    }
-  }
-  if (report.slow.length > 0) {
-    lines.push('\nslow streams');
-    for (const s of report.slow) {
-      lines.push(
-        `  ${s.relay}${s.relay === 'gateway' ? ` (${s.competitorIds} ids)` : ''}: ${s.held}/${s.streams} held ${fixed(s.holdSeconds, 1)} s after ${fixed(s.openSeconds, 1)} s, ` +
-          `failed ${failuresText(s.failures)}, RSS idle ${fixed(s.idleRssMb, 0)} MB, held ${fixed(s.holdRssMb, 0)} MB, peak ${fixed(s.peakRssMb, 0)} MB, ${fixed(s.relayCores, 2)} cores`,
-      );
-    }
-  }
-  if (report.jsonCells.length > 0) {
-    lines.push('\nnon-streaming');
-    for (const c of report.jsonCells) {
-      lines.push(
-        `  ${c.upstream.padEnd(10)} ${c.path.padEnd(8)} ${fixed(c.requestsPerSecond.median, 0).padStart(6)} req/s` +
-          `${c.path === 'direct' ? '' : `  ×${fixed(c.ratioToNaive.median, 3)} of naive  ${fixed(c.relayCpuMicrosPerRequest.median, 1)} µs/req`}`,
-      );
-    }
-  }
-  for (const profile of report.profiles) {
-    lines.push(`\ngateway profile, ${profile.kind} (self time, share of busy): ${profile.what}`);
-    for (const c of profile.categories.slice(0, 8)) lines.push(`  ${c.category.padEnd(32)} ${fixed(c.share * 100, 1).padStart(5)}%`);
-    for (const f of profile.functions.slice(0, 12)) lines.push(`  ${fixed(f.share * 100, 1).padStart(5)}%  ${f.name}  ${f.where}`);
-  }
-  lines.push('\nTargets');
-  for (const v of report.verdicts) lines.push(`  ${v.verdict.padEnd(12)} [${v.upstream ?? ''}] ${v.target}: ${v.measured}`);
-  return lines.join('\n');
 }

@@ -3,11 +3,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { consoleSummary } from './consoleSummary';
 import { measureJson, type JsonSample } from './jsonRate';
 import { checkGatewayObservability, type ObservabilityCheck } from './preflight';
 import { coreTimes, cpusAllowed, haveCommand, type RunningChild } from './processes';
 import { profileGatewayJson, profileGatewayStreams, type ProfileSummary } from './profile';
-import { consoleSummary, writeRawJson, writeResultsMarkdown, type RunInfo, type StreamsReport } from './report';
+import { writeRawJson, writeResultsMarkdown, type RunInfo, type StreamsReport } from './report';
 import { assertBuilt, LoadClient, pathTarget, PROJECT_ROOT, startPhaseUpstream, startRelays, stopRelays, type Group, type UpstreamOptions } from './services';
 import { PATH_NAMES, readSettings, SETTING_VARIABLES, type PathName, type StreamsSettings } from './settings';
 import { GATEWAY_SOCKETS_PER_COMPETITOR, measureSlowStreams, type SlowSample } from './slowStreams';
@@ -250,6 +251,112 @@ function warningsOf(report: Omit<StreamsReport, 'warnings' | 'info'>, info: Omit
   return warnings;
 }
 
+/**
+ * Slow streams through the gateway and the naive proxy, then (`BENCH_STREAMS_CAP=1`) through
+ * the gateway with one competitor id, past its connection cap.
+ */
+async function runSlowStreams(client: LoadClient, settings: StreamsSettings, collected: Collected): Promise<void> {
+  console.log(`\n== ${settings.slowStreams} slow streams`);
+  const single = Math.min(settings.slowStreams, GATEWAY_SOCKETS_PER_COMPETITOR + SINGLE_COMPETITOR_EXTRA);
+  const runs: [relay: 'gateway' | 'naive', streams: number, hold: number, options: { competitorIds?: number }][] = [
+    ['gateway', settings.slowStreams, settings.slowHoldSeconds, {}],
+    ['naive', settings.slowStreams, settings.slowHoldSeconds, {}],
+  ];
+  if (settings.capRun && single > GATEWAY_SOCKETS_PER_COMPETITOR) runs.push(['gateway', single, SINGLE_COMPETITOR_HOLD_SECONDS, { competitorIds: 1 }]);
+  for (const [relay, streams, hold, options] of runs) {
+    const sample = await measureSlowStreams(relay, streams, hold, client, settings, options);
+    console.log(
+      `${relay}${relay === 'gateway' ? ` (${sample.competitorIds} competitor ids)` : ''}: ${sample.held}/${sample.streams} held ${sample.holdSeconds.toFixed(1)} s ` +
+        `(all receiving after ${sample.openSeconds.toFixed(1)} s), failed ${JSON.stringify(sample.failures)}, RSS idle ${sample.idleRssMb.toFixed(0)} MB, ` +
+        `held ${sample.holdRssMb.toFixed(0)} MB, peak ${sample.peakRssMb.toFixed(0)} MB, ${sample.relayCores.toFixed(2)} cores, ` +
+        `TTFB p50 ${ms(sample.ttfbP50Ms)} ms, max gap p50 ${ms(sample.gapP50Ms)} ms, open files ${sample.openFilesLimit}`,
+    );
+    collected.slow.push(sample);
+  }
+}
+
+/** CPU profiles of a separate gateway: at the highest concurrency, and non-streaming when those are measured. */
+async function runProfiles(client: LoadClient, settings: StreamsSettings, startedAt: string, collected: Collected): Promise<void> {
+  const streams = Math.max(...settings.counts);
+  const directory = path.join(PROJECT_ROOT, 'bench', 'out', `streams-profile-${startedAt.replace(/[:.]/g, '-')}`);
+  console.log(`\n== gateway CPU profiles: ${streams} streams, non-streaming`);
+  collected.profiles.push(await profileGatewayStreams(streams, client, settings, directory));
+  if (settings.jsonSeconds > 0) collected.profiles.push(await profileGatewayJson(settings, directory));
+}
+
+/** Every measurement of the run, through one load generator. */
+async function measureAll(settings: StreamsSettings, startedAt: string): Promise<Collected> {
+  const collected: Collected = { samples: [], json: [], slow: [], profiles: [], observability: undefined, competitorTokens: {} };
+  const client = await LoadClient.start(settings.clientCore);
+  try {
+    for (const phase of phases(settings)) await runPhase(phase, client, settings, collected);
+    if (settings.slowStreams > 0) await runSlowStreams(client, settings, collected);
+    if (settings.profile) await runProfiles(client, settings, startedAt, collected);
+  } finally {
+    await client.stop();
+  }
+  return collected;
+}
+
+/** Each core's share of time the hypervisor gave to other guests since `before` (one entry per core). */
+function stealShareSince(before: readonly ReturnType<typeof coreTimes>[]): Record<string, number> {
+  const stealShare: Record<string, number> = {};
+  before.forEach((start, core) => {
+    const after = coreTimes(core);
+    const total = after.total - start.total;
+    stealShare[String(core)] = total === 0 ? 0 : (after.steal - start.steal) / total;
+  });
+  return stealShare;
+}
+
+/** What the run knew before its first measurement. */
+interface RunStart extends Pick<RunInfo, 'startedAt' | 'settings' | 'pinned'> {
+  readonly started: number;
+  readonly loadAtStart: readonly number[];
+  readonly coresBefore: readonly ReturnType<typeof coreTimes>[];
+}
+
+/** The collected samples summed up into cells and verdicts, with the run's facts and warnings. */
+function reportOf(collected: Collected, run: RunStart): StreamsReport {
+  const cells: StreamCell[] = streamCells(collected.samples);
+  const json: JsonCell[] = jsonCells(collected.json);
+  const verdicts = judgeTargets(collected.samples, cells, collected.slow, json);
+  const stealShare = stealShareSince(run.coresBefore);
+  const partialInfo = {
+    startedAt: run.startedAt,
+    command: commandLine(),
+    source: sourceVersion(),
+    node: process.version,
+    packages: Object.fromEntries(['express', 'winston', 'prom-client', 'eventsource-parser', 'opossum', 'autocannon'].map((name) => [name, installedVersion(name)])),
+    settings: run.settings,
+    pinned: run.pinned,
+    loadAverage: { start: run.loadAtStart, end: loadavg() },
+    stealShare,
+    competitorTokens: collected.competitorTokens,
+  };
+  const body = {
+    observability: collected.observability,
+    samples: collected.samples,
+    cells,
+    json: collected.json,
+    jsonCells: json,
+    slow: collected.slow,
+    profiles: collected.profiles,
+    verdicts,
+  };
+  const info: RunInfo = { ...partialInfo, finishedAt: new Date().toISOString(), durationSeconds: (performance.now() - run.started) / 1000 };
+  return { info, ...body, warnings: warningsOf(body, partialInfo) };
+}
+
+/** The raw JSON in bench/out, the summary and warnings on the console, the section of bench/RESULTS.md. */
+function publish(report: StreamsReport): void {
+  const rawFile = writeRawJson(path.join(PROJECT_ROOT, 'bench', 'out'), report);
+  console.log(consoleSummary(report));
+  for (const warning of report.warnings) console.log(`warning: ${warning}`);
+  writeResultsMarkdown(path.join(PROJECT_ROOT, 'bench', 'RESULTS.md'), report, path.relative(PROJECT_ROOT, rawFile), PROJECT_ROOT);
+  console.log(`\nraw samples: ${path.relative(PROJECT_ROOT, rawFile)}\nresults written to bench/RESULTS.md (${report.info.durationSeconds.toFixed(0)} s)`);
+}
+
 async function main(): Promise<void> {
   const pinned = haveCommand('taskset');
   const read = readSettings();
@@ -265,78 +372,8 @@ async function main(): Promise<void> {
       `relay on core ${settings.relayCore ?? 'any'}, upstream on ${settings.upstreamCore ?? 'any'}, load generator on ${settings.clientCore ?? 'any'}; ` +
       `load average ${loadAtStart.map((v) => v.toFixed(2)).join(' ')}`,
   );
-  const collected: Collected = { samples: [], json: [], slow: [], profiles: [], observability: undefined, competitorTokens: {} };
-  const client = await LoadClient.start(settings.clientCore);
-  try {
-    for (const phase of phases(settings)) await runPhase(phase, client, settings, collected);
-    if (settings.slowStreams > 0) {
-      console.log(`\n== ${settings.slowStreams} slow streams`);
-      const single = Math.min(settings.slowStreams, GATEWAY_SOCKETS_PER_COMPETITOR + SINGLE_COMPETITOR_EXTRA);
-      const runs: [relay: 'gateway' | 'naive', streams: number, hold: number, options: { competitorIds?: number }][] = [
-        ['gateway', settings.slowStreams, settings.slowHoldSeconds, {}],
-        ['naive', settings.slowStreams, settings.slowHoldSeconds, {}],
-      ];
-      if (settings.capRun && single > GATEWAY_SOCKETS_PER_COMPETITOR) runs.push(['gateway', single, SINGLE_COMPETITOR_HOLD_SECONDS, { competitorIds: 1 }]);
-      for (const [relay, streams, hold, options] of runs) {
-        const sample = await measureSlowStreams(relay, streams, hold, client, settings, options);
-        console.log(
-          `${relay}${relay === 'gateway' ? ` (${sample.competitorIds} competitor ids)` : ''}: ${sample.held}/${sample.streams} held ${sample.holdSeconds.toFixed(1)} s ` +
-            `(all receiving after ${sample.openSeconds.toFixed(1)} s), failed ${JSON.stringify(sample.failures)}, RSS idle ${sample.idleRssMb.toFixed(0)} MB, ` +
-            `held ${sample.holdRssMb.toFixed(0)} MB, peak ${sample.peakRssMb.toFixed(0)} MB, ${sample.relayCores.toFixed(2)} cores, ` +
-            `TTFB p50 ${ms(sample.ttfbP50Ms)} ms, max gap p50 ${ms(sample.gapP50Ms)} ms, open files ${sample.openFilesLimit}`,
-        );
-        collected.slow.push(sample);
-      }
-    }
-    if (settings.profile) {
-      const streams = Math.max(...settings.counts);
-      const directory = path.join(PROJECT_ROOT, 'bench', 'out', `streams-profile-${startedAt.replace(/[:.]/g, '-')}`);
-      console.log(`\n== gateway CPU profiles: ${streams} streams, non-streaming`);
-      collected.profiles.push(await profileGatewayStreams(streams, client, settings, directory));
-      if (settings.jsonSeconds > 0) collected.profiles.push(await profileGatewayJson(settings, directory));
-    }
-  } finally {
-    await client.stop();
-  }
-
-  const cells: StreamCell[] = streamCells(collected.samples);
-  const json: JsonCell[] = jsonCells(collected.json);
-  const verdicts = judgeTargets(collected.samples, cells, collected.slow, json);
-  const stealShare: Record<string, number> = {};
-  coresBefore.forEach((before, core) => {
-    const after = coreTimes(core);
-    const total = after.total - before.total;
-    stealShare[String(core)] = total === 0 ? 0 : (after.steal - before.steal) / total;
-  });
-  const partialInfo = {
-    startedAt,
-    command: commandLine(),
-    source: sourceVersion(),
-    node: process.version,
-    packages: Object.fromEntries(['express', 'winston', 'prom-client', 'eventsource-parser', 'opossum', 'autocannon'].map((name) => [name, installedVersion(name)])),
-    settings,
-    pinned,
-    loadAverage: { start: loadAtStart, end: loadavg() },
-    stealShare,
-    competitorTokens: collected.competitorTokens,
-  };
-  const body = {
-    observability: collected.observability,
-    samples: collected.samples,
-    cells,
-    json: collected.json,
-    jsonCells: json,
-    slow: collected.slow,
-    profiles: collected.profiles,
-    verdicts,
-  };
-  const info: RunInfo = { ...partialInfo, finishedAt: new Date().toISOString(), durationSeconds: (performance.now() - started) / 1000 };
-  const report: StreamsReport = { info, ...body, warnings: warningsOf(body, partialInfo) };
-  const rawFile = writeRawJson(path.join(PROJECT_ROOT, 'bench', 'out'), report);
-  console.log(consoleSummary(report));
-  for (const warning of report.warnings) console.log(`warning: ${warning}`);
-  writeResultsMarkdown(path.join(PROJECT_ROOT, 'bench', 'RESULTS.md'), report, path.relative(PROJECT_ROOT, rawFile), PROJECT_ROOT);
-  console.log(`\nraw samples: ${path.relative(PROJECT_ROOT, rawFile)}\nresults written to bench/RESULTS.md (${info.durationSeconds.toFixed(0)} s)`);
+  const collected = await measureAll(settings, startedAt);
+  publish(reportOf(collected, { started, startedAt, loadAtStart, coresBefore, settings, pinned }));
 }
 
 main().catch((error: unknown) => {
