@@ -2,6 +2,7 @@ import winston from 'winston';
 import type TransportStream from 'winston-transport';
 import { BatchedStreamTransport } from './batchedStreamTransport';
 import { containLogCalls } from './containedLogCalls';
+import { containTransports } from './containedTransport';
 import type { ContextStore } from './context';
 import { writeAroundStreams } from './directLogWrite';
 import { createLineFormat, type LineIdentity } from './logFormat';
@@ -42,9 +43,11 @@ export interface LoggerHandle {
 
 /**
  * A winston logger whose format does all the work (context, redaction, sampling, one
- * `JSON.stringify`) and whose transports can fail without the caller noticing: a
- * transport that throws or emits `error` is counted and kept attached. Its logging
- * methods never throw, whatever their arguments (see `containLogCalls`).
+ * `JSON.stringify`) and whose transports can fail without the caller noticing: a transport
+ * that throws or emits `error` is counted and kept attached. Your transports are never
+ * changed: each is put behind a `ContainedTransport` of sightline's, and `logger.remove(yours)`
+ * finds it there. Its logging methods never throw, whatever their arguments (see
+ * `containLogCalls`).
  */
 export function createLogger(options: LoggerOptions): LoggerHandle {
   const { identity, level, context, redactor, stats } = options;
@@ -68,17 +71,16 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
       limits: options.limits,
       redactionLimits: options.redactionLimits,
     }),
-    transports: transports.map((transport) => containTransport(transport, countError)),
     exitOnError: false,
   }) as SightlineLogger;
 
   // winston re-emits a transport's `error` on the logger (and re-attaches the transport);
   // without a listener that would crash the process.
   logger.on('error', countError);
+  containTransports(logger, countError);
+  for (const transport of transports) logger.add(transport);
   const directWrites = writeAroundStreams(logger);
   containLogCalls(logger, stats);
-  const add = logger.add.bind(logger);
-  logger.add = (transport: TransportStream) => add(containTransport(transport, countError));
 
   return {
     logger,
@@ -89,30 +91,4 @@ export function createLogger(options: LoggerOptions): LoggerHandle {
     },
     directLines: () => directWrites.lines,
   };
-}
-
-/** Makes a transport's synchronous throw a counted, contained failure instead of the caller's exception. */
-function containTransport(transport: TransportStream, onError: () => void): TransportStream {
-  const log = transport.log;
-  if (transport instanceof BatchedStreamTransport) return transport;
-  if (typeof log !== 'function' || (log as { contained?: boolean }).contained) return transport;
-  const contained = function containedLog(this: TransportStream, info: unknown, next: () => void): unknown {
-    // The stream stalls for good if `next` is never called, and errors if called twice.
-    let done = false;
-    const nextOnce = (): void => {
-      if (done) return;
-      done = true;
-      next();
-    };
-    try {
-      return log.call(this, info, nextOnce);
-    } catch {
-      onError();
-      nextOnce();
-      return undefined;
-    }
-  };
-  (contained as { contained?: boolean }).contained = true;
-  transport.log = contained;
-  return transport;
 }
