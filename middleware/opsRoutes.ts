@@ -37,10 +37,19 @@ const MAX_EVENTS = 1000;
  * wrong and changes nothing.
  */
 export function opsRoutes(options: OpsRoutesOptions): Router {
-  const { settings, jobs, tracer, tracingEnabled, logger, redactor, recentEvents, timeline } = options;
   const router = Router();
   router.use(express.json({ limit: '16kb' }));
+  settingsRoutes(router, options);
+  traceTestRoute(router, options);
+  jobRoutes(router, options);
+  eventsRoute(router, options);
+  requestTimelineRoute(router, options);
+  router.use(errorHandler({ logger: options.logger }));
+  return router;
+}
 
+/** `GET /config` and `PUT /config`: the runtime settings, read and changed. */
+function settingsRoutes(router: Router, { settings, logger }: Pick<OpsRoutesOptions, 'settings' | 'logger'>): void {
   router.get('/config', (_req, res) => {
     res.json(settings.view());
   });
@@ -59,7 +68,10 @@ export function opsRoutes(options: OpsRoutesOptions): Router {
     }
     res.json({ changes: update.changes, settings: update.settings });
   });
+}
 
+/** `POST /trace/test`: one span, ended at once, and its identity. */
+function traceTestRoute(router: Router, { tracer, tracingEnabled }: Pick<OpsRoutesOptions, 'tracer' | 'tracingEnabled'>): void {
   router.post('/trace/test', (req, res) => {
     if (!tracingEnabled) {
       res.status(503).json(errorBody('SIGHTLINE_ERR_UNAVAILABLE', requestIdOf(req), 'Tracing is switched off (OBS_TRACING_ENABLED)'));
@@ -74,7 +86,10 @@ export function opsRoutes(options: OpsRoutesOptions): Router {
       res.json({ trace_id: traceId, span_id: spanId, sampled: (traceFlags & 1) === 1, parent_span_id: parent });
     });
   });
+}
 
+/** `GET /jobs` and `POST /jobs/:name`: the registered jobs, and running one. */
+function jobRoutes(router: Router, { jobs, logger, redactor }: Pick<OpsRoutesOptions, 'jobs' | 'logger' | 'redactor'>): void {
   router.get('/jobs', (_req, res) => {
     res.json({ jobs: jobs.list() });
   });
@@ -102,7 +117,10 @@ export function opsRoutes(options: OpsRoutesOptions): Router {
       }
     }
   });
+}
 
+/** `GET /events?limit&name`: the latest events kept. */
+function eventsRoute(router: Router, { recentEvents }: Pick<OpsRoutesOptions, 'recentEvents'>): void {
   router.get('/events', (req, res) => {
     const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EVENTS) {
@@ -112,7 +130,10 @@ export function opsRoutes(options: OpsRoutesOptions): Router {
     const name = typeof req.query.name === 'string' && req.query.name !== '' ? req.query.name : undefined;
     res.json({ events: recentEvents?.list({ limit, name }) ?? [] });
   });
+}
 
+/** `GET /requests/:request_id`: the log lines of a recent request. */
+function requestTimelineRoute(router: Router, { timeline }: Pick<OpsRoutesOptions, 'timeline'>): void {
   router.get('/requests/:request_id', (req, res) => {
     const requestId = req.params.request_id;
     if (!isValidRequestId(requestId)) {
@@ -127,7 +148,4 @@ export function opsRoutes(options: OpsRoutesOptions): Router {
     }
     res.json(found);
   });
-
-  router.use(errorHandler({ logger }));
-  return router;
 }
