@@ -70,17 +70,7 @@ interface HealthJsonCheck {
  * done) and `/health/detailed`. `Accept: application/health+json` gets the IETF draft format.
  */
 export function healthRoutes(options: HealthRoutesOptions): Router {
-  const {
-    registry,
-    lifecycle,
-    config,
-    configErrors,
-    notes = [],
-    maxEventLoopLagMs = 1000,
-    enabled = true,
-    startedAt = performance.timeOrigin,
-    now = Date.now,
-  } = options;
+  const { maxEventLoopLagMs = 1000, enabled = true, startedAt = performance.timeOrigin } = options;
   if (typeof maxEventLoopLagMs !== 'number' || !Number.isFinite(maxEventLoopLagMs) || maxEventLoopLagMs <= 0) {
     throw new TypeError(
       `healthRoutes: maxEventLoopLagMs must be a finite number above 0, got ${typeof maxEventLoopLagMs === 'number' ? maxEventLoopLagMs : JSON.stringify(maxEventLoopLagMs)}`,
@@ -96,158 +86,174 @@ export function healthRoutes(options: HealthRoutesOptions): Router {
   }
   const lag = options.lag ?? createEventLoopLag();
   lag.start();
-  const identity = {
-    service: config.service,
-    version: config.version,
-    commit: config.commit ?? null,
-  };
-  const healthJsonIdentity = {
-    version: config.version,
-    ...(config.commit === undefined ? {} : { releaseId: config.commit }),
-    serviceId: config.service,
-  };
-  const noteList = [...notes];
-  const configProblems = configErrors.map(({ variable, message }) => ({ variable, message }));
-  const uptimeSeconds = () => roundToThousandths((now() - startedAt) / 1000);
+  const answers = new HealthAnswers(options, lag, maxEventLoopLagMs, startedAt);
+  router.get('/health', answering(() => answers.process()));
+  router.get('/health/live', answering(() => answers.live()));
+  router.get('/health/ready', answering(() => answers.ready()));
+  router.get('/health/startup', answering(() => answers.startup()));
+  router.get('/health/detailed', answering(() => answers.detailed()));
+  return router;
+}
 
-  function liveness() {
-    const lagMs = roundToThousandths(lag.lagMs());
-    return { ok: lagMs < maxEventLoopLagMs, lagMs };
+/** The answer of each health endpoint, from the registry, the lifecycle and the event-loop monitor. */
+class HealthAnswers {
+  private readonly registry: HealthRegistry;
+  private readonly lifecycle: Lifecycle;
+  private readonly now: () => number;
+  private readonly pools: HealthRoutesOptions['pools'];
+  private readonly errorRate: HealthRoutesOptions['errorRate'];
+  private readonly identity: { readonly service: string; readonly version: string; readonly commit: string | null };
+  private readonly healthJsonIdentity: Record<string, string>;
+  private readonly notes: string[];
+  private readonly configProblems: ConfigError[];
+
+  constructor(
+    options: HealthRoutesOptions,
+    private readonly lag: EventLoopLag,
+    private readonly maxEventLoopLagMs: number,
+    private readonly startedAt: number,
+  ) {
+    const { config, notes = [], now = Date.now } = options;
+    this.registry = options.registry;
+    this.lifecycle = options.lifecycle;
+    this.now = now;
+    this.pools = options.pools;
+    this.errorRate = options.errorRate;
+    this.identity = { service: config.service, version: config.version, commit: config.commit ?? null };
+    this.healthJsonIdentity = {
+      version: config.version,
+      ...(config.commit === undefined ? {} : { releaseId: config.commit }),
+      serviceId: config.service,
+    };
+    this.notes = [...notes];
+    this.configProblems = options.configErrors.map(({ variable, message }) => ({ variable, message }));
   }
 
-  function startupView(): StartupProblems & { readonly ok: boolean } {
-    const state: StartupState = lifecycle.startup();
-    const ok = configProblems.length === 0 && state.finished && state.failed.length === 0;
+  /** `/health`: the process answers. */
+  process(): HealthAnswer {
+    return {
+      httpStatus: 200,
+      json: { status: 'ok', ...this.identity, uptime_s: this.uptimeSeconds() },
+      healthJson: { status: 'pass', ...this.healthJsonIdentity },
+    };
+  }
+
+  /** `/health/live`: the event loop is not stuck. */
+  live(): HealthAnswer {
+    const { ok, lagMs } = this.liveness();
+    const time = new Date(this.now()).toISOString();
+    const lagCheck = eventLoopCheck(lagMs, ok, time, this.maxEventLoopLagMs);
+    if (ok) {
+      return {
+        httpStatus: 200,
+        json: { status: 'ok', event_loop_lag_ms: lagMs },
+        healthJson: { status: 'pass', ...this.healthJsonIdentity, checks: { 'eventLoop:lag': [lagCheck] } },
+      };
+    }
+    return {
+      httpStatus: 503,
+      json: { status: 'fail', reason: 'event_loop_lag', event_loop_lag_ms: lagMs, max_event_loop_lag_ms: this.maxEventLoopLagMs },
+      healthJson: { status: 'fail', ...this.healthJsonIdentity, output: lagCheck.output, checks: { 'eventLoop:lag': [lagCheck] } },
+    };
+  }
+
+  /** `/health/ready`: ready, not draining, and the critical checks pass. */
+  async ready(): Promise<HealthAnswer> {
+    const phase = this.lifecycle.phase();
+    if (phase !== 'ready') {
+      // Probes are left alone: a draining process is leaving, a starting one is not connected yet.
+      const pending = phase === 'starting' ? { pending: [...this.lifecycle.startup().pending] } : {};
+      return {
+        httpStatus: 503,
+        json: { status: 'fail', reason: phase, ...pending },
+        healthJson: { status: 'fail', ...this.healthJsonIdentity, output: phase },
+      };
+    }
+    const report = await this.registry.check();
+    const status = jsonStatusOf(report.status);
+    return {
+      httpStatus: status === 'fail' ? 503 : 200,
+      json: { status, checks: mapValues(report.checks, publicCheck) },
+      healthJson: { status: report.status, ...this.healthJsonIdentity, checks: responseTimeChecks(report.checks) },
+    };
+  }
+
+  /** `/health/startup`: the configuration is valid and every startup task is done. */
+  startup(): HealthAnswer {
+    const { ok, ...startup } = this.startupView();
+    const status: JsonStatus = ok ? 'ok' : 'fail';
+    return {
+      httpStatus: ok ? 200 : 503,
+      json: { status, ...startup, notes: this.notes },
+      healthJson: {
+        status: ok ? 'pass' : 'fail',
+        ...this.healthJsonIdentity,
+        notes: this.notes,
+        ...(ok ? {} : { output: startupOutput(startup) }),
+      },
+    };
+  }
+
+  /** `/health/detailed`: all of the above, the pools, the process and the error rate. */
+  async detailed(): Promise<HealthAnswer> {
+    const phase = this.lifecycle.phase();
+    const report = phase === 'ready' ? await this.registry.check() : undefined;
+    const checks = report?.checks ?? this.registry.lastResults();
+    const live = this.liveness();
+    const { ok: started, ...startup } = this.startupView();
+    const readiness: HealthStatus = report?.status ?? 'fail';
+    const status: HealthStatus = !live.ok || !started ? 'fail' : readiness;
+    const time = new Date(this.now()).toISOString();
+    const uptime = this.uptimeSeconds();
+    const appPools = readPools(this.pools);
+    return {
+      httpStatus: status === 'fail' ? 503 : 200,
+      json: {
+        status: jsonStatusOf(status),
+        ...this.identity,
+        uptime_s: uptime,
+        phase,
+        startup: { ok: started, ...startup, notes: this.notes },
+        checks,
+        pools: mergePools(this.registry.pools(), appPools.pools),
+        ...(appPools.error === undefined ? {} : { pools_error: appPools.error }),
+        process: processFigures(live.lagMs),
+        error_rate: readErrorRate(this.errorRate),
+      },
+      healthJson: {
+        status,
+        ...this.healthJsonIdentity,
+        notes: this.notes,
+        checks: {
+          'uptime:uptime': [
+            { componentType: 'system', status: 'pass', observedValue: uptime, observedUnit: 's', time },
+          ] satisfies HealthJsonCheck[],
+          'eventLoop:lag': [eventLoopCheck(live.lagMs, live.ok, time, this.maxEventLoopLagMs)],
+          ...responseTimeChecks(checks),
+        },
+      },
+    };
+  }
+
+  private uptimeSeconds(): number {
+    return roundToThousandths((this.now() - this.startedAt) / 1000);
+  }
+
+  private liveness(): { readonly ok: boolean; readonly lagMs: number } {
+    const lagMs = roundToThousandths(this.lag.lagMs());
+    return { ok: lagMs < this.maxEventLoopLagMs, lagMs };
+  }
+
+  private startupView(): StartupProblems & { readonly ok: boolean } {
+    const state: StartupState = this.lifecycle.startup();
+    const ok = this.configProblems.length === 0 && state.finished && state.failed.length === 0;
     return {
       ok,
-      config_errors: configProblems,
+      config_errors: this.configProblems,
       pending: [...state.pending],
       failed: state.failed.map(({ task, message }) => ({ task, message })),
     };
   }
-
-  router.get(
-    '/health',
-    answering(() => ({
-      httpStatus: 200,
-      json: { status: 'ok', ...identity, uptime_s: uptimeSeconds() },
-      healthJson: { status: 'pass', ...healthJsonIdentity },
-    })),
-  );
-
-  router.get(
-    '/health/live',
-    answering(() => {
-      const { ok, lagMs } = liveness();
-      const time = new Date(now()).toISOString();
-      const lagCheck = eventLoopCheck(lagMs, ok, time, maxEventLoopLagMs);
-      if (ok) {
-        return {
-          httpStatus: 200,
-          json: { status: 'ok', event_loop_lag_ms: lagMs },
-          healthJson: { status: 'pass', ...healthJsonIdentity, checks: { 'eventLoop:lag': [lagCheck] } },
-        };
-      }
-      return {
-        httpStatus: 503,
-        json: { status: 'fail', reason: 'event_loop_lag', event_loop_lag_ms: lagMs, max_event_loop_lag_ms: maxEventLoopLagMs },
-        healthJson: { status: 'fail', ...healthJsonIdentity, output: lagCheck.output, checks: { 'eventLoop:lag': [lagCheck] } },
-      };
-    }),
-  );
-
-  router.get(
-    '/health/ready',
-    answering(async () => {
-      const phase = lifecycle.phase();
-      if (phase !== 'ready') {
-        // Probes are left alone: a draining process is leaving, a starting one is not connected yet.
-        const pending = phase === 'starting' ? { pending: [...lifecycle.startup().pending] } : {};
-        return {
-          httpStatus: 503,
-          json: { status: 'fail', reason: phase, ...pending },
-          healthJson: { status: 'fail', ...healthJsonIdentity, output: phase },
-        };
-      }
-      const report = await registry.check();
-      const status = jsonStatusOf(report.status);
-      return {
-        httpStatus: status === 'fail' ? 503 : 200,
-        json: { status, checks: mapValues(report.checks, publicCheck) },
-        healthJson: { status: report.status, ...healthJsonIdentity, checks: responseTimeChecks(report.checks) },
-      };
-    }),
-  );
-
-  router.get(
-    '/health/startup',
-    answering(() => {
-      const { ok, ...startup } = startupView();
-      const status: JsonStatus = ok ? 'ok' : 'fail';
-      return {
-        httpStatus: ok ? 200 : 503,
-        json: { status, ...startup, notes: noteList },
-        healthJson: {
-          status: ok ? 'pass' : 'fail',
-          ...healthJsonIdentity,
-          notes: noteList,
-          ...(ok ? {} : { output: startupOutput(startup) }),
-        },
-      };
-    }),
-  );
-
-  router.get(
-    '/health/detailed',
-    answering(async () => {
-      const phase = lifecycle.phase();
-      const report = phase === 'ready' ? await registry.check() : undefined;
-      const checks = report?.checks ?? registry.lastResults();
-      const live = liveness();
-      const { ok: started, ...startup } = startupView();
-      const readiness: HealthStatus = report?.status ?? 'fail';
-      const status: HealthStatus = !live.ok || !started ? 'fail' : readiness;
-      const time = new Date(now()).toISOString();
-      const uptime = uptimeSeconds();
-      const appPools = readPools(options.pools);
-      const memory = process.memoryUsage();
-      return {
-        httpStatus: status === 'fail' ? 503 : 200,
-        json: {
-          status: jsonStatusOf(status),
-          ...identity,
-          uptime_s: uptime,
-          phase,
-          startup: { ok: started, ...startup, notes: noteList },
-          checks,
-          pools: mergePools(registry.pools(), appPools.pools),
-          ...(appPools.error === undefined ? {} : { pools_error: appPools.error }),
-          process: {
-            memory: { rss: memory.rss, heap_used: memory.heapUsed, heap_total: memory.heapTotal, external: memory.external },
-            event_loop_lag_ms: live.lagMs,
-            uptime_s: roundToThousandths(process.uptime()),
-            pid: process.pid,
-            node: process.version,
-          },
-          error_rate: readErrorRate(options.errorRate),
-        },
-        healthJson: {
-          status,
-          ...healthJsonIdentity,
-          notes: noteList,
-          checks: {
-            'uptime:uptime': [
-              { componentType: 'system', status: 'pass', observedValue: uptime, observedUnit: 's', time },
-            ] satisfies HealthJsonCheck[],
-            'eventLoop:lag': [eventLoopCheck(live.lagMs, live.ok, time, maxEventLoopLagMs)],
-            ...responseTimeChecks(checks),
-          },
-        },
-      };
-    }),
-  );
-
-  return router;
 }
 
 function healthSwitchedOff(req: Request, res: Response): void {
@@ -332,6 +338,18 @@ function startupOutput(startup: StartupProblems): string {
   return parts.join('; ');
 }
 
+/** The process of `/health/detailed`: memory, event-loop lag, uptime, pid and Node's version. */
+function processFigures(eventLoopLagMs: number): Record<string, unknown> {
+  const memory = process.memoryUsage();
+  return {
+    memory: { rss: memory.rss, heap_used: memory.heapUsed, heap_total: memory.heapTotal, external: memory.external },
+    event_loop_lag_ms: eventLoopLagMs,
+    uptime_s: roundToThousandths(process.uptime()),
+    pid: process.pid,
+    node: process.version,
+  };
+}
+
 function readPools(pools: HealthRoutesOptions['pools']): { pools: Record<string, unknown>; error?: string } {
   if (pools === undefined) return { pools: {} };
   try {
@@ -361,5 +379,3 @@ function mapValues<T, U>(record: Readonly<Record<string, T>>, map: (value: T) =>
   return mapped;
 }
 
-
-/** A pool both registered and seen in events shows its live figures and its event counts together. */
