@@ -1,4 +1,4 @@
-import { Agent, request } from 'node:http';
+import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { isClientCommand, type ClientCommand, type ResetDone, type WaveCommand, type WaveResult } from './protocol';
 
@@ -59,144 +59,195 @@ const COMPLETED: Ending = { kind: 'completed' };
 const HELD: Ending = { kind: 'held' };
 const failed = (what: string): Ending => ({ kind: 'failed', what });
 
+/**
+ * One wave: `command.streams` streams opened in ramp batches, held for `holdMs` once every one
+ * is receiving (or the hold deadline passes), done when every stream has ended.
+ */
+class Wave {
+  readonly command: WaveCommand;
+  readonly acc: Accumulator;
+  /** Streams still running: the end of the hold closes them. */
+  readonly running = new Set<WaveStream>();
+  private readonly bodies: readonly Buffer[];
+  private readonly resolve: () => void;
+  private opened = 0;
+  private ended = 0;
+  /** Streams receiving now. */
+  private streaming = 0;
+  /** Since when every stream of the wave has been receiving, while they all still are. */
+  private allOpenAt: number | undefined;
+  private holdStarted = false;
+  private deadline: NodeJS.Timeout | undefined;
+
+  constructor(command: WaveCommand, acc: Accumulator, resolve: () => void) {
+    this.command = command;
+    this.acc = acc;
+    this.bodies = command.bodies.map((text) => Buffer.from(text));
+    this.resolve = resolve;
+  }
+
+  /** Opens the next batch, and again after the ramp interval until every stream is open; then arms the hold. */
+  readonly launch = (): void => {
+    const { command } = this;
+    const batch = command.rampBatch > 0 ? command.rampBatch : command.streams;
+    const count = Math.min(batch, command.streams - this.opened);
+    for (let i = 0; i < count; i += 1) this.openOne();
+    if (this.opened < command.streams) {
+      setTimeout(this.launch, command.rampIntervalMs);
+      return;
+    }
+    if (command.holdMs > 0) {
+      this.deadline = setTimeout(() => {
+        if (!this.holdStarted) this.startHold();
+      }, command.holdDeadlineMs);
+      this.maybeHold();
+    }
+  };
+
+  /** A stream's first body byte. */
+  streamReceiving(now: number): void {
+    this.streaming += 1;
+    if (this.streaming > this.acc.peakOpen) this.acc.peakOpen = this.streaming;
+    if (this.streaming === this.command.streams) this.allOpenAt = now;
+    this.maybeHold();
+  }
+
+  /** A receiving stream stops receiving: the time all were receiving at once ends with it. */
+  streamLeft(): void {
+    if (this.allOpenAt !== undefined) {
+      this.acc.allOpenMs += performance.now() - this.allOpenAt;
+      this.allOpenAt = undefined;
+    }
+    this.streaming -= 1;
+  }
+
+  /** A stream has settled, whatever its ending. */
+  streamEnded(): void {
+    this.ended += 1;
+    if (this.ended === this.command.streams) {
+      clearTimeout(this.deadline);
+      this.resolve();
+    } else {
+      this.maybeHold();
+    }
+  }
+
+  private openOne(): void {
+    this.opened += 1;
+    const body = this.bodies[(this.opened - 1) % this.bodies.length] as Buffer;
+    this.running.add(new WaveStream(this, body));
+  }
+
+  private maybeHold(): void {
+    const { command } = this;
+    if (command.holdMs <= 0 || this.holdStarted || this.opened < command.streams || this.streaming + this.ended < command.streams) return;
+    this.startHold();
+  }
+
+  private startHold(): void {
+    this.holdStarted = true;
+    clearTimeout(this.deadline);
+    this.acc.holdFromMs = performance.now() - this.acc.startedAt;
+    setTimeout(() => {
+      this.acc.holdToMs = performance.now() - this.acc.startedAt;
+      for (const stream of [...this.running]) stream.close();
+    }, this.command.holdMs);
+  }
+}
+
+/** One POST stream of a wave, sent as it is made: its TTFB, its longest gap between chunks, the frames and bytes it received, how it ended. */
+class WaveStream {
+  private readonly wave: Wave;
+  private readonly req: ClientRequest;
+  private readonly start: number;
+  private firstAt = -1;
+  private lastAt = 0;
+  private maxGap = 0;
+  private lastWasLf = false;
+  private previous: Buffer | undefined;
+  private last: Buffer | undefined;
+  private settled = false;
+  /** Counted among the wave's receiving streams. */
+  private counted = false;
+
+  constructor(wave: Wave, body: Buffer) {
+    this.wave = wave;
+    const { command } = wave;
+    const headers = { 'content-type': 'application/json', 'content-length': body.byteLength, accept: 'text/event-stream' };
+    this.start = performance.now();
+    this.req = request({ host: '127.0.0.1', port: command.port, method: 'POST', path: command.path, agent, headers });
+    this.req.on('response', (res) => this.onResponse(res));
+    this.req.on('error', (error: NodeJS.ErrnoException) => this.settle(failed(error.code ?? error.message)));
+    this.req.end(body);
+  }
+
+  /** The hold is over: held if it was receiving, failed if not yet. */
+  close(): void {
+    this.settle(this.firstAt < 0 ? failed('not receiving when the hold ended') : HELD);
+    this.req.destroy();
+  }
+
+  private onResponse(res: IncomingMessage): void {
+    const status = res.statusCode ?? 0;
+    if (status !== 200) {
+      res.resume();
+      res.on('close', () => this.settle(failed(`HTTP ${status}`)));
+      return;
+    }
+    res.on('data', this.onData);
+    res.on('end', () => {
+      if (this.firstAt < 0) this.settle(failed('empty body'));
+      else if (this.wave.command.expectDone && !endsWithDone(this.previous, this.last)) this.settle(failed('ended without [DONE]'));
+      else this.settle(COMPLETED);
+    });
+    res.on('close', () => this.settle(failed('closed before the end')));
+    res.on('error', () => undefined);
+  }
+
+  /** Per chunk: no allocation here, the clock read first. */
+  private readonly onData = (chunk: Buffer): void => {
+    const now = performance.now();
+    if (this.firstAt < 0) {
+      this.firstAt = now;
+      this.counted = true;
+      this.wave.streamReceiving(now);
+    } else if (now - this.lastAt > this.maxGap) {
+      this.maxGap = now - this.lastAt;
+    }
+    this.lastAt = now;
+    const { acc } = this.wave;
+    acc.frames += countFrames(chunk, this.lastWasLf);
+    acc.bytes += chunk.byteLength;
+    this.lastWasLf = chunk[chunk.length - 1] === LF;
+    this.previous = this.last;
+    this.last = chunk;
+  };
+
+  private settle(ending: Ending): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.wave.running.delete(this);
+    if (this.counted) {
+      this.counted = false;
+      this.wave.streamLeft();
+    }
+    const { acc } = this.wave;
+    if (ending.kind === 'failed') {
+      acc.failed += 1;
+      acc.failures[ending.what] = (acc.failures[ending.what] ?? 0) + 1;
+    } else {
+      if (ending.kind === 'completed') acc.completed += 1;
+      else acc.held += 1;
+      acc.ttfbMs.push(this.firstAt - this.start);
+      acc.maxGapMs.push(this.maxGap);
+      acc.durationMs.push(performance.now() - this.start);
+    }
+    this.wave.streamEnded();
+  }
+}
+
 function runWave(command: WaveCommand, acc: Accumulator): Promise<void> {
-  const bodies = command.bodies.map((text) => Buffer.from(text));
-  return new Promise((resolve) => {
-    let opened = 0;
-    let ended = 0;
-    let streaming = 0;
-    let allOpenAt: number | undefined;
-    let holdStarted = false;
-    let deadline: NodeJS.Timeout | undefined;
-    /** Closes a stream that is still running, as held (receiving) or failed (not yet). */
-    const running = new Set<() => void>();
-
-    const finished = (): void => {
-      ended += 1;
-      if (ended === command.streams) {
-        clearTimeout(deadline);
-        resolve();
-      } else {
-        maybeHold();
-      }
-    };
-    const closeAll = (): void => {
-      for (const close of [...running]) close();
-    };
-    function maybeHold(): void {
-      if (command.holdMs <= 0 || holdStarted || opened < command.streams || streaming + ended < command.streams) return;
-      startHold();
-    }
-    function startHold(): void {
-      holdStarted = true;
-      clearTimeout(deadline);
-      acc.holdFromMs = performance.now() - acc.startedAt;
-      setTimeout(() => {
-        acc.holdToMs = performance.now() - acc.startedAt;
-        closeAll();
-      }, command.holdMs);
-    }
-
-    function openOne(): void {
-      opened += 1;
-      const body = bodies[(opened - 1) % bodies.length] as Buffer;
-      const headers = { 'content-type': 'application/json', 'content-length': body.byteLength, accept: 'text/event-stream' };
-      const start = performance.now();
-      let firstAt = -1;
-      let lastAt = 0;
-      let maxGap = 0;
-      let lastWasLf = false;
-      let previous: Buffer | undefined;
-      let last: Buffer | undefined;
-      let settled = false;
-      let counted = false;
-      const leave = (): void => {
-        if (!counted) return;
-        counted = false;
-        if (allOpenAt !== undefined) {
-          acc.allOpenMs += performance.now() - allOpenAt;
-          allOpenAt = undefined;
-        }
-        streaming -= 1;
-      };
-      const settle = (ending: Ending): void => {
-        if (settled) return;
-        settled = true;
-        running.delete(close);
-        leave();
-        if (ending.kind === 'failed') {
-          acc.failed += 1;
-          acc.failures[ending.what] = (acc.failures[ending.what] ?? 0) + 1;
-        } else {
-          if (ending.kind === 'completed') acc.completed += 1;
-          else acc.held += 1;
-          acc.ttfbMs.push(firstAt - start);
-          acc.maxGapMs.push(maxGap);
-          acc.durationMs.push(performance.now() - start);
-        }
-        finished();
-      };
-      const req = request({ host: '127.0.0.1', port: command.port, method: 'POST', path: command.path, agent, headers });
-      function close(): void {
-        settle(firstAt < 0 ? failed('not receiving when the hold ended') : HELD);
-        req.destroy();
-      }
-      running.add(close);
-      req.on('response', (res) => {
-        const status = res.statusCode ?? 0;
-        if (status !== 200) {
-          res.resume();
-          res.on('close', () => settle(failed(`HTTP ${status}`)));
-          return;
-        }
-        res.on('data', (chunk: Buffer) => {
-          const now = performance.now();
-          if (firstAt < 0) {
-            firstAt = now;
-            counted = true;
-            streaming += 1;
-            if (streaming > acc.peakOpen) acc.peakOpen = streaming;
-            if (streaming === command.streams) allOpenAt = now;
-            maybeHold();
-          } else if (now - lastAt > maxGap) {
-            maxGap = now - lastAt;
-          }
-          lastAt = now;
-          acc.frames += countFrames(chunk, lastWasLf);
-          acc.bytes += chunk.byteLength;
-          lastWasLf = chunk[chunk.length - 1] === LF;
-          previous = last;
-          last = chunk;
-        });
-        res.on('end', () => {
-          if (firstAt < 0) settle(failed('empty body'));
-          else if (command.expectDone && !endsWithDone(previous, last)) settle(failed('ended without [DONE]'));
-          else settle(COMPLETED);
-        });
-        res.on('close', () => settle(failed('closed before the end')));
-        res.on('error', () => undefined);
-      });
-      req.on('error', (error: NodeJS.ErrnoException) => settle(failed(error.code ?? error.message)));
-      req.end(body);
-    }
-
-    const launch = (): void => {
-      const batch = command.rampBatch > 0 ? command.rampBatch : command.streams;
-      const count = Math.min(batch, command.streams - opened);
-      for (let i = 0; i < count; i += 1) openOne();
-      if (opened < command.streams) {
-        setTimeout(launch, command.rampIntervalMs);
-        return;
-      }
-      if (command.holdMs > 0) {
-        deadline = setTimeout(() => {
-          if (!holdStarted) startHold();
-        }, command.holdDeadlineMs);
-        maybeHold();
-      }
-    };
-    launch();
-  });
+  return new Promise((resolve) => new Wave(command, acc, resolve).launch());
 }
 
 async function runWaves(command: WaveCommand): Promise<WaveResult> {
