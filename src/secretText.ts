@@ -74,20 +74,19 @@ function authSchemeAt(s: string, i: number): boolean {
   return c === 32 || c === 9;
 }
 
-/** What starts at an `A`: an AWS key id (`AKIA`, `ASIA`), a Google key (`AIza`), or neither. */
-function shapeAtA(s: string, i: number): number {
+/**
+ * What starts at an `A`, `S` or `y`: an AWS key id (`AKIA`, `ASIA`), a Google key (`AIza`,
+ * `ya29.`), a SendGrid key (`SG.`), or none. Looked for at these letters rather than at
+ * every `.`, which is far more common in log text (versions, hosts, addresses).
+ */
+function shapeAtLetter(s: string, i: number, letter: number): number {
+  if (letter === 83) return s.charCodeAt(i + 1) === 71 && s.charCodeAt(i + 2) === 46 ? F_API : 0;
+  if (letter === 121) return s.charCodeAt(i + 1) === 97 && s.startsWith('29.', i + 2) ? F_API : 0;
   const c1 = s.charCodeAt(i + 1);
   const c2 = s.charCodeAt(i + 2);
   const c3 = s.charCodeAt(i + 3);
   if (c1 === 75 || c1 === 83) return c2 === 73 && c3 === 65 ? F_API | F_AWS_KEY_ID : 0;
   return c1 === 73 && c2 === 122 && c3 === 97 ? F_API : 0;
-}
-
-/** `ya29.` or `SG.` ends with the `.` at `i`. */
-function apiKeyPrefixEndsAtDot(s: string, i: number): boolean {
-  const p1 = s.charCodeAt(i - 1);
-  if (p1 === 71) return s.charCodeAt(i - 2) === 83; // SG.
-  return p1 === 57 && i >= 4 && s.startsWith('ya2', i - 4);
 }
 
 /** A known API key prefix ends with the `-` or `_` at `i`: sk- glpat- xox?- xapp- sk_ rk_ gh?_ npm_ github_ whsec_. */
@@ -178,9 +177,6 @@ export function createStringRedaction(
           if (apiKeyPrefixEndsAt(s, i)) flags |= F_API;
           else if (s.charCodeAt(i + 1) === 45 && s.startsWith('-----BEGIN', i)) flags |= F_PEM;
           break;
-        case 46: // . of ya29. and SG.
-          if (apiKeyPrefixEndsAtDot(s, i)) flags |= F_API;
-          break;
         case 58: // :
           if (s.charCodeAt(i + 1) === 47 && s.charCodeAt(i + 2) === 47) flags |= F_URL;
           if ((flags & F_PAIR) === 0 && isKeyTail(prev) && pairs.sensitiveKeyBefore(s, i)) flags |= F_PAIR;
@@ -201,7 +197,9 @@ export function createStringRedaction(
           if (apiKeyPrefixEndsAt(s, i)) flags |= F_API;
           break;
         case 65: // A
-          flags |= shapeAtA(s, i);
+        case 83: // S
+        case 121: // y
+          flags |= shapeAtLetter(s, i, c);
           break;
         case 74: // J of eyJ
           if (prev === 121 && s.charCodeAt(i - 2) === 101) flags |= F_JWT;
@@ -248,15 +246,8 @@ export function createStringRedaction(
     return last === 0 ? s : out + s.slice(last);
   }
 
-  return function redactString(s: string): string {
-    const n = s.length;
-    if (n < MIN_SECRET_LENGTH) return s;
-    // Most strings hold none of the characters a secret shape needs, found by one native
-    // regex search; otherwise the characters from the first one on are looked at.
-    const first = s.search(triggerRe);
-    let flags = first < 0 ? 0 : scan(s, first);
-    if (n >= MIN_DIGITS_LENGTH && digitsRe.test(s)) flags |= F_DIGITS;
-    if (flags === 0) return s;
+  /** Runs the passes of the shapes `flags` says can be present. */
+  function redactShapes(s: string, flags: number): string {
     let r = s;
     if ((flags & F_PEM) !== 0) r = r.replace(patterns.pem, censorPattern);
     if ((flags & F_URL) !== 0) {
@@ -273,5 +264,17 @@ export function createStringRedaction(
     if ((flags & F_AT) !== 0) r = redactEmails(r);
     if ((flags & F_DIGITS) !== 0) r = r.replace(patterns.cardOrIban, replaceCardOrIban);
     return r;
+  }
+
+  // Kept small so that it is inlined where strings are redacted: most strings end here.
+  return function redactString(s: string): string {
+    const n = s.length;
+    if (n < MIN_SECRET_LENGTH) return s;
+    // Most strings hold none of the characters a secret shape needs, found by one native
+    // regex search; otherwise the characters from the first one on are looked at.
+    const first = s.search(triggerRe);
+    let flags = first < 0 ? 0 : scan(s, first);
+    if (n >= MIN_DIGITS_LENGTH && digitsRe.test(s)) flags |= F_DIGITS;
+    return flags === 0 ? s : redactShapes(s, flags);
   };
 }
