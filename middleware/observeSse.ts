@@ -17,6 +17,7 @@ export interface StreamMetricsOptions {
   readonly patches: PatchSet;
 }
 
+/** Options for one observed stream, given to `observeStream()` or `observeSse()`. */
 export interface ObserveStreamOptions {
   /** The upstream feeding this stream (a configured name, else labelled `other`). Default `none`. */
   readonly upstream?: string;
@@ -30,6 +31,12 @@ export interface ObserveStreamOptions {
   readonly maxFrameBytes?: number;
 }
 
+/**
+ * Starts observing the streamed response `res` and returns its observation. Call it before
+ * the first write; the observation ends by itself when the response finishes or the client
+ * goes away, and its figures feed the stream metrics and the `request completed` line. A
+ * second call for the same request returns the first observation (its options are ignored).
+ */
 export type ObserveStream = (
   req: IncomingMessage,
   res: ServerResponse,

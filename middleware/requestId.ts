@@ -4,6 +4,10 @@ import { isValidRequestId, newRequestId } from '../src/requestId';
 import { attachRequestContext } from './requestState';
 import type { PatchSet } from './patches';
 
+/**
+ * How a request gets its id (the `requestId` option of `createObservability`). An inbound id
+ * is kept only when it is valid: 1 to 128 characters of letters, digits and `._:-`.
+ */
 export interface RequestIdOptions {
   /** Header read from the request and written on the response. Default `x-request-id`. */
   readonly header?: string;

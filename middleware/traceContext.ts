@@ -9,6 +9,10 @@ import {
   TRACE_FLAG_SAMPLED,
 } from '../src/w3cTraceContext';
 
+/**
+ * How inbound W3C trace context is continued (the `traceContext` option of
+ * `createObservability`).
+ */
 export interface TraceContextOptions {
   /** Flags of a trace this service starts. Default: sampled. */
   readonly sampleNewTraces?: boolean;

@@ -5,6 +5,7 @@ import type { SightlineLogger } from './logger';
 import type { SightlineMetrics } from './metrics';
 import { newRequestId } from './requestId';
 
+/** Options of `attachServer()`: how the answers to requests Node's HTTP parser refuses are written. */
 export interface AttachServerOptions {
   /** The body of the answers, as the service's `errorHandler({ format })`. Default `sightlineErrorFormat`. */
   readonly format?: ErrorFormat;

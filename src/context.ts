@@ -4,12 +4,20 @@ import type { StreamObservation } from './streamObservation';
 
 /** What sightline knows about the request being served. One object per request, mutated in place. */
 export interface RequestContext {
+  /**
+   * The request's id (`request_id` on its log lines): the caller's valid `X-Request-Id`, else a
+   * new one (a UUID v4 unless `requestId.generate` says otherwise).
+   */
   readonly requestId: string;
   /** When the request arrived (`performance.now()`). */
   readonly startedAt: number;
+  /** The W3C trace id, 32 lowercase hex digits: the caller's from `traceparent`, else a new one (`trace_id` on log lines). */
   traceId: string;
+  /** This service's span id for the request, 16 lowercase hex digits (with tracing on, the server span's). */
   spanId: string;
+  /** W3C trace flags as a number; bit `0x01` is `sampled`. Without tracing only that bit is kept. */
   traceFlags: number;
+  /** The caller's `tracestate`, passed on to calls onward; undefined when there was none or no valid `traceparent`. */
   tracestate: string | undefined;
   /** The log-sampling decision for this request: when false, lines at info and below are dropped. */
   sampled: boolean;
@@ -29,6 +37,10 @@ export interface RequestContext {
  */
 export const LINE_CONTEXT = Symbol('sightline.lineContext');
 
+/**
+ * The current request's context, carried across `await` and callbacks (an AsyncLocalStorage
+ * of the instance's own): `obs.context`.
+ */
 export interface ContextStore {
   /** Runs `fn` with `context` as the current request context. */
   run<T>(context: RequestContext, fn: () => T): T;

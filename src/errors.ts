@@ -24,10 +24,15 @@ export const ERROR_CATALOGUE = {
   SIGHTLINE_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'An upstream service did not answer in time' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
+/** One of the stable `SIGHTLINE_ERR_*` codes of `ERROR_CATALOGUE`, as written in error bodies. */
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
 
 /** The JSON body of every error response. */
 export interface ErrorBody {
+  /**
+   * The error: its stable code, a message safe to show the client, and the request's id
+   * (undefined when the request went through no sightline middleware) to quote when reporting it.
+   */
   readonly error: {
     readonly code: ErrorCode;
     readonly message: string;
@@ -41,10 +46,13 @@ export function errorBody(code: ErrorCode, requestId: string | undefined, messag
 
 /** An error as every error response describes it, before it is put in a body. */
 export interface ErrorDescription {
+  /** The HTTP status of the response, 400 to 599. */
   readonly status: number;
+  /** The stable catalogue code for the error. */
   readonly code: ErrorCode;
   /** Safe to show the client. */
   readonly message: string;
+  /** The request's id (`request_id` on its log lines); undefined when the request went through no sightline middleware. */
   readonly requestId: string | undefined;
   /** The request field at fault, when one is. */
   readonly param?: string;

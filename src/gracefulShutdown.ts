@@ -4,10 +4,16 @@ import type { Socket } from 'node:net';
 import type { Lifecycle } from './lifecycle';
 import type { SightlineLogger } from './logger';
 
+/**
+ * Options of `obs.handleSignals(server, options)`: the shutdown's timing, the signals it answers
+ * and its side effects (injectable, for tests). Times are in milliseconds; through
+ * `handleSignals()` of an instance their defaults come from `OBS_SHUTDOWN_DRAIN_DELAY_MS` and
+ * `OBS_SHUTDOWN_GRACE_PERIOD_MS`.
+ */
 export interface SignalHandlingOptions {
-  /** Time between readiness turning 503 and the server refusing connections, for load balancers to notice. Default 5000. */
+  /** Milliseconds between readiness turning 503 and the server refusing connections, for load balancers to notice. Default 5000. */
   readonly drainDelayMs?: number;
-  /** Time in-flight requests and streams get to finish once the server stops accepting. Default 20000. */
+  /** Milliseconds in-flight requests and streams get to finish once the server stops accepting; then their connections are cut. Default 20000. */
   readonly gracePeriodMs?: number;
   /** Default SIGTERM and SIGINT. */
   readonly signals?: readonly NodeJS.Signals[];
@@ -24,6 +30,10 @@ export interface GracefulShutdownDependencies {
   readonly flush: () => Promise<void>;
 }
 
+/**
+ * The shutdown that `handleSignals()` installed for one server: start it yourself with
+ * `shutdown()`, or remove its signal listeners with `dispose()`.
+ */
 export interface SignalHandling {
   /** What a signal starts; idempotent, so a second signal waits for the first shutdown. */
   shutdown(reason: string): Promise<void>;

@@ -3,8 +3,14 @@ import { isNativeError } from 'node:util/types';
 
 /** What a probe found. `observed` is the value it measured, when it measured one. */
 export interface ProbeOutcome {
+  /** Whether the dependency is healthy. */
   readonly ok: boolean;
+  /**
+   * A short text for the check's result in health reports, cut at 500 characters. Clients of
+   * the health endpoints may read it: no secrets, no URLs with tokens.
+   */
   readonly message?: string;
+  /** The measured value (an HTTP status, a count) reported with the check's result; a non-finite number is left out. */
   readonly observed?: number;
 }
 
@@ -14,20 +20,33 @@ export interface ProbeOutcome {
  */
 export type HealthProbe = (signal: AbortSignal) => Promise<ProbeOutcome | boolean | void>;
 
+/** Options of `httpProbe(url, options)`. */
 export interface HttpProbeOptions {
   /** Statuses that pass. Default: any 2xx. */
   readonly expectStatus?: number | readonly number[];
 }
 
+/** Where `tcpProbe()` connects. */
 export interface TcpProbeOptions {
+  /** Host name or IP address; must not be empty. */
   readonly host: string;
+  /** TCP port, an integer from 1 to 65535. */
   readonly port: number;
 }
 
+/**
+ * The bounds within which `thresholdProbe()` passes; every bound given must hold. Give at least
+ * one, and at most one lower (`above` or `atLeast`) and one upper (`below` or `atMost`), with
+ * some value left able to pass: anything else throws at construction.
+ */
 export interface ThresholdProbeOptions {
+  /** Passes only when the value is greater than this. */
   readonly above?: number;
+  /** Passes only when the value is this or greater. */
   readonly atLeast?: number;
+  /** Passes only when the value is less than this. */
   readonly below?: number;
+  /** Passes only when the value is this or less. */
   readonly atMost?: number;
   /** Written after the value in messages: `0 workers, expected above 0`. */
   readonly unit?: string;

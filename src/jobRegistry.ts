@@ -4,22 +4,36 @@ import type { SightlineMetrics } from './metrics';
 /** An operator-triggered task (`POST /ops/jobs/:name`): rebuild a cache, rotate a key, compact a store. */
 export type Job = () => unknown;
 
+/** Options of `obs.jobs.register(name, job, options)`. */
 export interface JobRegistrationOptions {
+  /** What the job does, for operators: listed by `GET /ops/jobs`. */
   readonly description?: string;
 }
 
+/**
+ * How a request to run a job went: `unknown` (no job of that name), `already_running` (a run
+ * is under way; none was started), or the run's result with its duration in milliseconds and
+ * what the job returned or threw.
+ */
 export type JobRun =
   | { readonly status: 'unknown' }
   | { readonly status: 'already_running' }
   | { readonly status: 'succeeded'; readonly durationMs: number; readonly output: unknown }
   | { readonly status: 'failed'; readonly durationMs: number; readonly error: unknown };
 
+/** One registered job as `GET /ops/jobs` lists it; the `last_*` fields are undefined until a run. */
 export interface JobSummary {
+  /** The name it was registered under, run with `POST /ops/jobs/:name`. */
   readonly name: string;
+  /** The description given at registration. */
   readonly description: string | undefined;
+  /** Whether a run is under way. */
   readonly running: boolean;
+  /** How the last finished run ended (a rejection or throw is `failed`). */
   readonly last_result: 'succeeded' | 'failed' | undefined;
+  /** When the latest run started, ISO 8601 in UTC; while a run is under way, that run's start. */
   readonly last_run_at: string | undefined;
+  /** How long the last finished run took, in milliseconds. */
   readonly last_duration_ms: number | undefined;
 }
 

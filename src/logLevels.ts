@@ -14,6 +14,7 @@ export const LOG_LEVELS = Object.freeze({
 export const LEVEL = Symbol.for('level');
 export const MESSAGE = Symbol.for('message');
 
+/** A log level's name, from the most severe to the least: `fatal`, `error`, `warn`, `info`, `http`, `verbose`, `debug`, `silly`. */
 export type LogLevel = keyof typeof LOG_LEVELS;
 
 export const LOG_LEVEL_NAMES = Object.keys(LOG_LEVELS) as LogLevel[];

@@ -1,10 +1,15 @@
+/** The Prometheus type of a metric, as prom-client makes it. */
 export type MetricType = 'counter' | 'gauge' | 'histogram';
 
+/** One metric sightline defines: an entry of `METRIC_CATALOGUE`. */
 export interface MetricDefinition {
   /** Without the instance's prefix. */
   readonly name: string;
+  /** Whether it is a counter, a gauge or a histogram. */
   readonly type: MetricType;
+  /** The `# HELP` text of the exposition. */
   readonly help: string;
+  /** The labels its series carry; every value of them is bounded (route templates, known upstreams, fixed sets). */
   readonly labelNames: readonly string[];
   /** Default buckets of a histogram. */
   readonly buckets?: readonly number[];
@@ -266,6 +271,10 @@ export const METRIC_CATALOGUE = {
   },
 } as const satisfies Record<string, MetricDefinition>;
 
+/**
+ * The key of one of sightline's own metrics in `METRIC_CATALOGUE` (`httpRequestDuration`,
+ * `streamTimeToFirstEvent`, …): stable, unlike the metric's name, which carries the prefix.
+ */
 export type CatalogueKey = keyof typeof METRIC_CATALOGUE;
 
 /** prom-client's default process metrics whose `_total` suffix on a gauge breaks Prometheus naming rules. */

@@ -8,13 +8,22 @@ import {
   type MetricType,
 } from './metricCatalogue';
 
+/** A metric of the service's own, for `metrics.counter()` and `metrics.gauge()`. */
 export interface MetricSpec<L extends string> {
+  /**
+   * The full Prometheus name (`orders_placed_total`): the instance's prefix is not added, so
+   * prepend `metrics.prefix` to follow it. An invalid name throws.
+   */
   readonly name: string;
+  /** The `# HELP` text of the exposition. */
   readonly help: string;
+  /** The labels its series carry. Default none. Keep their values bounded: never raw paths or ids. */
   readonly labelNames?: readonly L[];
 }
 
+/** A histogram of the service's own, for `metrics.histogram()`. */
 export interface HistogramSpec<L extends string> extends MetricSpec<L> {
+  /** Upper bounds of the buckets, finite and strictly ascending. Default prom-client's, 0.005 to 10 (seconds). */
   readonly buckets?: readonly number[];
 }
 
@@ -22,6 +31,10 @@ type HistogramKey = {
   [K in CatalogueKey]: (typeof METRIC_CATALOGUE)[K]['type'] extends 'histogram' ? K : never;
 }[CatalogueKey];
 
+/**
+ * How an instance's metric registry is built. `createTelemetry()` fills these in from its
+ * configuration (`OBS_METRICS_PREFIX`) and its `metrics` option.
+ */
 export interface MetricsOptions {
   /** Prepended to the name of every metric sightline registers, process metrics included. */
   readonly prefix?: string;
@@ -39,18 +52,29 @@ type CatalogueMetric<K extends CatalogueKey> = (typeof METRIC_CATALOGUE)[K]['typ
     ? Gauge<string>
     : Histogram<string>;
 
+/**
+ * One instance's metrics (`obs.metrics`): its registry, holding sightline's catalogue, and
+ * helpers to add the service's own counters, gauges and histograms to it.
+ */
 export interface SightlineMetrics {
   /** This instance's own registry (never prom-client's global one). */
   readonly registry: Registry;
+  /** What the instance prepends to the names of sightline's metrics and of the process metrics (`OBS_METRICS_PREFIX`); empty by default. */
   readonly prefix: string;
   /** Get-or-create: the same name and labels give the same counter; a clash throws naming both. */
   counter<L extends string = string>(spec: MetricSpec<L>): Counter<L>;
+  /** Get-or-create, as `counter()`: the same name and labels give the same gauge; a clash throws naming both. */
   gauge<L extends string = string>(spec: MetricSpec<L>): Gauge<L>;
+  /**
+   * Get-or-create, as `counter()`; the buckets of the first call stay. Bad buckets throw.
+   * Observe seconds, the Prometheus base unit, when it measures time.
+   */
   histogram<L extends string = string>(spec: HistogramSpec<L>): Histogram<L>;
   /** One of sightline's own metrics, with the instance's prefix and buckets. */
   catalogued<K extends CatalogueKey>(key: K): CatalogueMetric<K>;
   /** Full name of a catalogue metric (prefix included). */
   nameOf(key: CatalogueKey): string;
+  /** Buckets of one of sightline's histograms: those given in the `metrics.buckets` option, else the catalogue's. */
   bucketsOf(key: HistogramKey): readonly number[];
   /** The registry as Prometheus text, or as prom-client's JSON when `json` is true. */
   exposition(json: boolean): Promise<{ readonly contentType: string; readonly body: string }>;

@@ -2,6 +2,12 @@ import type { ErrorFormat } from './errors';
 
 /** The body OpenAI-compatible clients parse: `{ error: { message, type, param, code } }` */
 export interface OpenAiErrorBody {
+  /**
+   * The error: a message safe to show the client; `type` from the status (401, 403, 404, 429,
+   * 503 and 504 have their own, any other 4xx is `invalid_request_error` and 5xx `api_error`);
+   * `param` the request field at fault, else null; `code` the finer reason when there is one,
+   * else sightline's code; and sightline's request id.
+   */
   readonly error: {
     readonly message: string;
     readonly type: string;

@@ -1,3 +1,4 @@
+/** What a `RequestError` tells the client beside its status and message; every field optional. */
 export interface RequestErrorOptions {
   /** The request field at fault (`messages[0].role`). */
   readonly param?: string;
@@ -14,10 +15,15 @@ export interface RequestErrorOptions {
  * status and message (5xx included), the field at fault and a `Retry-After` when given.
  */
 export class RequestError extends Error {
+  /** The HTTP status answered, 400 to 599 (checked by the constructor). */
   readonly status: number;
+  /** Whether the client sees `message`; when false it gets the catalogue's generic message for the status. */
   readonly expose: boolean;
+  /** The request field at fault, written in the error body; undefined when not given. */
   readonly param: string | undefined;
+  /** The machine-readable reason written in the error body; undefined when not given. */
   readonly reason: string | undefined;
+  /** Seconds sent as `Retry-After` (rounded up to a whole number); undefined sends no header. */
   readonly retryAfterS: number | undefined;
 
   constructor(status: number, message: string, options: RequestErrorOptions = {}) {

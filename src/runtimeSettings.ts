@@ -6,7 +6,13 @@ import { RESERVED_KEYS, reservedKeyPaths } from './reservedKeys';
 
 /** What an operator may change at run time (`PUT /ops/config`), as it is answered and accepted. */
 export interface RuntimeSettingsView {
+  /** The logger's level: lines less severe than it are not written. Starts at `LOG_LEVEL` (default `info`). */
   readonly log_level: LogLevel;
+  /**
+   * Share of requests, 0 to 1, whose lines at `info` and below are kept; `warn` and above are
+   * always kept. Decided once per request from its trace id, so a change applies to requests
+   * that start after it. Starts at `LOG_SAMPLING_RATE_INFO` (default 1: every request).
+   */
   readonly log_sampling_rate_info: number;
   /** Sampling rate of each telemetry event name or pattern (`pool.*`); unnamed events keep every one. */
   readonly event_sampling: Readonly<Record<string, number>>;
@@ -24,13 +30,20 @@ export interface SettingsChange {
   readonly new: unknown;
 }
 
+/**
+ * What `update()` answers: with `ok` true, the changes made (settings given with their current
+ * value are left out) and the settings now in effect; with `ok` false, every invalid field
+ * with its message, and nothing was changed.
+ */
 export type SettingsUpdate =
   | { readonly ok: true; readonly changes: readonly SettingsChange[]; readonly settings: RuntimeSettingsView }
   | { readonly ok: false; readonly errors: readonly { readonly field: string; readonly message: string }[] };
 
+/** The settings of one instance an operator may change while it runs (`obs.settings`, `/ops/config`). */
 export interface RuntimeSettings {
   /** Read on every request: a plain property, not a call. */
   readonly logSamplingRateInfo: number;
+  /** The settings in effect now, as `GET /ops/config` answers them; a fresh object on each call. */
   view(): RuntimeSettingsView;
   /** Validates the whole patch first: with any invalid value nothing changes. Every change is logged. */
   update(patch: unknown): SettingsUpdate;

@@ -2,11 +2,17 @@ import { performance } from 'node:perf_hooks';
 import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
 import { DEFAULT_MAX_FRAME_BYTES } from './sseFrameAssembler';
 
+/**
+ * How a stream ended: `completed` (the response was ended), `client_aborted` (the client went
+ * away first), or `upstream_error` or `timeout` (marked with `fail()` before the end).
+ */
 export type StreamOutcome = 'completed' | 'client_aborted' | 'upstream_error' | 'timeout';
 
 /** What one stream looked like from the client's side, in milliseconds. */
 export interface StreamFigures {
+  /** The upstream label: a configured upstream name, `other` for an unknown one, `none` when none was given. */
   readonly upstream: string;
+  /** How the stream ended. */
   readonly outcome: StreamOutcome;
   /** Request arrival to the first event carrying content; undefined when none was written. */
   readonly ttftMs: number | undefined;
@@ -18,7 +24,9 @@ export interface StreamFigures {
   readonly events: number;
   /** Comment frames (`: ping`) written. */
   readonly keepalives: number;
+  /** Body bytes written to the response, keep-alive comments included. */
   readonly bytes: number;
+  /** Request arrival to the end of the stream (finished or aborted). */
   readonly durationMs: number;
   /** What `fail()` said about an upstream_error or timeout. */
   readonly reason: string | undefined;
@@ -43,7 +51,12 @@ export interface StreamObservationOptions {
   readonly onEnd?: (figures: StreamFigures) => void;
 }
 
+/**
+ * One stream being observed, as `observeStream()` returns it: bytes are fed to it as they are
+ * written, and it ends once with its figures.
+ */
 export interface StreamObservation {
+  /** The upstream label its figures and metrics carry (`other` for an unknown name, `none` without one). */
   readonly upstream: string;
   /** Feeds bytes written to the client. */
   written(chunk: string | Uint8Array): void;

@@ -28,9 +28,15 @@ export interface ObservabilityHealth extends Pick<HealthRegistry, 'register' | '
  * plus the Express middlewares and routes.
  */
 export interface Telemetry extends OutgoingContext {
+  /** The configuration in effect: values given in code win over the environment (`LOG_LEVEL`, `OBS_*`, …), which wins over the defaults. */
   readonly config: SightlineConfig;
   /** Rejected configuration values, by variable; `/health/startup` reports them. */
   readonly configErrors: readonly ConfigError[];
+  /**
+   * The instance's logger, a winston logger with `fatal` above `error`: it writes JSON lines
+   * carrying the service's identity and the current request's ids, redacted, from
+   * `config.logLevel` up (changeable at run time through `settings`).
+   */
   readonly logger: SightlineLogger;
   /** For manual spans; a no-op tracer when tracing is off. */
   readonly tracer: Tracer;
@@ -42,6 +48,7 @@ export interface Telemetry extends OutgoingContext {
   readonly settings: RuntimeSettings;
   /** The telemetry event bus: `emit(name, measurements, metadata)`, `subscribe(pattern, consumer)`. */
   readonly events: EventBus;
+  /** Readiness checks, pool statistics and startup tasks behind the `/health` endpoints. */
   readonly health: ObservabilityHealth;
   /** Jobs an operator may run with `POST /ops/jobs/:name`. */
   readonly jobs: { register(name: string, job: Job, options?: JobRegistrationOptions): void };

@@ -6,6 +6,11 @@ import type { SightlineLogger } from './logger';
 import { foreignTracerProviderRegistered, startTracing, tracingRuntime, type TracingRuntime } from './tracing';
 import { loadTracingConfig } from './tracingConfig';
 
+/**
+ * What replaces the OTLP export of spans (the `tracing` option of `createTelemetry`). Used only
+ * when tracing is on, and ignored when the service registered its own tracer provider, whose
+ * exporter then applies.
+ */
 export interface ObservabilityTracingOptions {
   /** Replaces the OTLP exporter (for example an in-memory one in tests). */
   readonly exporter?: SpanExporter;
