@@ -38,48 +38,71 @@ export function evaluate(expression: string): number {
   if (expression.length > MAX_EXPRESSION_LENGTH) {
     throw new CalcError(`expression is too long: ${expression.length} characters, at most ${MAX_EXPRESSION_LENGTH}`);
   }
-  let offset = 0;
-  let depth = 0;
+  const result = new Parser(expression).parseWhole();
+  if (!Number.isFinite(result)) throw new CalcError(`result is not a finite number (${String(result)})`);
+  // -0 would print as 0 in JSON anyway; returning 0 keeps results comparable.
+  return result === 0 ? 0 : result;
+}
 
-  function skipWhitespace(): void {
-    WHITESPACE.lastIndex = offset;
-    WHITESPACE.exec(expression);
-    offset = WHITESPACE.lastIndex;
+/** One pass over one expression: the grammar's rules as methods, sharing the offset and the nesting depth. */
+class Parser {
+  private readonly text: string;
+  private offset = 0;
+  private depth = 0;
+
+  constructor(text: string) {
+    this.text = text;
+  }
+
+  /** The whole text as one expression, nothing before or after it but whitespace. */
+  parseWhole(): number {
+    this.skipWhitespace();
+    if (this.offset >= this.text.length) throw new CalcError('expression is empty');
+    const result = this.parseExpression();
+    this.skipWhitespace();
+    if (this.offset < this.text.length) throw new CalcError(`unexpected ${this.describeNext()}`, this.offset);
+    return result;
+  }
+
+  private skipWhitespace(): void {
+    WHITESPACE.lastIndex = this.offset;
+    WHITESPACE.exec(this.text);
+    this.offset = WHITESPACE.lastIndex;
   }
 
   /** Consumes `operator` if it comes next. */
-  function take(operator: string): boolean {
-    skipWhitespace();
-    if (expression[offset] !== operator) return false;
-    offset += 1;
+  private take(operator: string): boolean {
+    this.skipWhitespace();
+    if (this.text[this.offset] !== operator) return false;
+    this.offset += 1;
     return true;
   }
 
-  function describeNext(): string {
-    return offset >= expression.length ? 'end of expression' : `${JSON.stringify(expression[offset])}`;
+  private describeNext(): string {
+    return this.offset >= this.text.length ? 'end of expression' : `${JSON.stringify(this.text[this.offset])}`;
   }
 
-  function parseExpression(): number {
-    let value = parseTerm();
+  private parseExpression(): number {
+    let value = this.parseTerm();
     for (;;) {
-      if (take('+')) value += parseTerm();
-      else if (take('-')) value -= parseTerm();
+      if (this.take('+')) value += this.parseTerm();
+      else if (this.take('-')) value -= this.parseTerm();
       else return value;
     }
   }
 
-  function parseTerm(): number {
-    let value = parseUnary();
+  private parseTerm(): number {
+    let value = this.parseUnary();
     for (;;) {
-      const at = offset;
-      if (take('*')) {
-        value *= parseUnary();
-      } else if (take('/')) {
-        const divisor = parseUnary();
+      const at = this.offset;
+      if (this.take('*')) {
+        value *= this.parseUnary();
+      } else if (this.take('/')) {
+        const divisor = this.parseUnary();
         if (divisor === 0) throw new CalcError('division by zero', at);
         value /= divisor;
-      } else if (take('%')) {
-        const divisor = parseUnary();
+      } else if (this.take('%')) {
+        const divisor = this.parseUnary();
         if (divisor === 0) throw new CalcError('modulo by zero', at);
         value %= divisor;
       } else {
@@ -88,49 +111,41 @@ export function evaluate(expression: string): number {
     }
   }
 
-  function parseUnary(): number {
-    if (take('-')) return nested(() => -parseUnary());
-    if (take('+')) return nested(parseUnary);
-    return parsePower();
+  private parseUnary(): number {
+    if (this.take('-')) return this.nested(() => -this.parseUnary());
+    if (this.take('+')) return this.nested(() => this.parseUnary());
+    return this.parsePower();
   }
 
-  function parsePower(): number {
-    const base = parsePrimary();
-    if (!take('^')) return base;
-    return base ** nested(parseUnary);
+  private parsePower(): number {
+    const base = this.parsePrimary();
+    if (!this.take('^')) return base;
+    return base ** this.nested(() => this.parseUnary());
   }
 
-  function parsePrimary(): number {
-    skipWhitespace();
-    if (take('(')) {
-      const open = offset - 1;
-      const value = nested(parseExpression);
-      if (!take(')')) throw new CalcError(`unclosed parenthesis opened at position ${open}: expected ")" but found ${describeNext()}`, offset);
+  private parsePrimary(): number {
+    this.skipWhitespace();
+    if (this.take('(')) {
+      const open = this.offset - 1;
+      const value = this.nested(() => this.parseExpression());
+      if (!this.take(')')) throw new CalcError(`unclosed parenthesis opened at position ${open}: expected ")" but found ${this.describeNext()}`, this.offset);
       return value;
     }
-    NUMBER.lastIndex = offset;
-    const match = NUMBER.exec(expression);
-    if (match === null) throw new CalcError(`expected a number or "(" but found ${describeNext()}`, offset);
-    offset = NUMBER.lastIndex;
+    NUMBER.lastIndex = this.offset;
+    const match = NUMBER.exec(this.text);
+    if (match === null) throw new CalcError(`expected a number or "(" but found ${this.describeNext()}`, this.offset);
+    this.offset = NUMBER.lastIndex;
     return Number(match[0]);
   }
 
-  function nested(parse: () => number): number {
-    depth += 1;
-    if (depth > MAX_NESTING_DEPTH) throw new CalcError(`expression nests deeper than ${MAX_NESTING_DEPTH} levels`, offset);
+  /** Runs `parse` one level deeper, refusing to pass `MAX_NESTING_DEPTH`. */
+  private nested(parse: () => number): number {
+    this.depth += 1;
+    if (this.depth > MAX_NESTING_DEPTH) throw new CalcError(`expression nests deeper than ${MAX_NESTING_DEPTH} levels`, this.offset);
     try {
       return parse();
     } finally {
-      depth -= 1;
+      this.depth -= 1;
     }
   }
-
-  skipWhitespace();
-  if (offset >= expression.length) throw new CalcError('expression is empty');
-  const result = parseExpression();
-  skipWhitespace();
-  if (offset < expression.length) throw new CalcError(`unexpected ${describeNext()}`, offset);
-  if (!Number.isFinite(result)) throw new CalcError(`result is not a finite number (${String(result)})`);
-  // -0 would print as 0 in JSON anyway; returning 0 keeps results comparable.
-  return result === 0 ? 0 : result;
 }
