@@ -1,4 +1,5 @@
-import { CONFIG_DEFAULTS, distinctConfigErrors, loadConfig } from '../../src/config';
+import { CONFIG_DEFAULTS, CONFIG_VARIABLE_NAMES, distinctConfigErrors, loadConfig, SIGHTLINE_SETTINGS } from '../../src/config';
+import { SettingsError } from '../../src/settingProblem';
 
 describe('loadConfig', () => {
   it('uses the defaults for an empty environment, with no errors', () => {
@@ -126,5 +127,35 @@ describe('distinctConfigErrors', () => {
     const endpoint = { variable: 'OTEL_EXPORTER_OTLP_ENDPOINT', message: 'expected an http(s) URL, got "x"' };
     const level = { variable: 'LOG_LEVEL', message: 'expected one of …' };
     expect(distinctConfigErrors([level, endpoint, { ...endpoint }, { ...endpoint, message: 'other' }])).toEqual([level, endpoint, { ...endpoint, message: 'other' }]);
+  });
+});
+
+describe('sightline settings, one rule for every value', () => {
+  it('checks every value given in code as the environment would be, naming it and the value', () => {
+    expect(() => loadConfig({}, { shutdownDrainDelayMs: -1 })).toThrow(SettingsError);
+    expect(() => loadConfig({}, { adminToken: 'short' })).toThrow(/options.adminToken must be at least 16 characters, got "\[redacted\]"/);
+    expect(() => loadConfig({}, { enabled: 'yes' as never })).toThrow(/options.enabled must be true or false, got "yes"/);
+    expect(() => loadConfig({}, { service: ' ' })).toThrow(/options.service must not be empty/);
+  });
+
+  it('reports the environment problems with the one given in code, in one error', () => {
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' }, { logSamplingRateInfo: 2 })).toThrow(
+      'sightline configuration rejected:\n  LOG_LEVEL="loud": expected one of',
+    );
+  });
+
+  it('reads ADMIN_SECRET when OBS_ADMIN_TOKEN is invalid, reporting the invalid one', () => {
+    const { config, errors } = loadConfig({ OBS_ADMIN_TOKEN: 'short', ADMIN_SECRET: 'sibling-service-secret' });
+    expect(config.adminToken).toBe('sibling-service-secret');
+    expect(errors).toEqual([{ variable: 'OBS_ADMIN_TOKEN', message: 'must be at least 16 characters' }]);
+  });
+
+  it('documents each variable it reads, with the default it keeps', () => {
+    const rows = new Map(SIGHTLINE_SETTINGS.variables.map((row) => [row.name, row]));
+    expect([...rows.keys()].sort()).toEqual([...CONFIG_VARIABLE_NAMES].sort());
+    expect(rows.get('APP_ENV')?.default).toBe('`NODE_ENV`, else `development`');
+    expect(rows.get('OBS_ADMIN_TOKEN')?.default).toBe('`ADMIN_SECRET`, else unset');
+    expect(rows.get('OBS_METRICS_PREFIX')?.default).toBe('empty');
+    expect(rows.get('OBS_SHUTDOWN_GRACE_PERIOD_MS')?.default).toBe('20000');
   });
 });
