@@ -36,12 +36,12 @@ const NO_FIELDS: Readonly<Record<string, never>> = Object.freeze({});
  */
 export function createEventBus(options: EventBusOptions = {}): EventBus {
   const config = resolveEventBusConfig(options);
-  const { now, random } = config;
+  const { consumerTimeoutMs, failureThreshold, coolDownMs, now, random } = config;
   const redactor = options.redactor ?? createRedactor();
   const policy = createEventPolicy({ sampling: options.sampling ?? {}, rateLimits: options.rateLimits ?? {}, now, random });
   const counters = createEventBusCounters(options.metrics);
   const makeEvent = createTelemetryEventMaker({ now, redactor, context: options.context });
-  const subscriptions = createSubscriptions({ ...config, counters });
+  const subscriptions = createSubscriptions({ consumerTimeoutMs, failureThreshold, coolDownMs, now, counters });
   const queue = createEventQueue({ maxQueue: config.maxQueue, dispatch });
   const deliver = createConsumerDelivery({
     maxInFlight: config.maxInFlight,

@@ -47,22 +47,6 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
   const byName = new Map<string, Subscription>();
   const routes = new Map<string, readonly Subscription[]>();
 
-  function uniqueName(consumer: EventConsumer, requested: string | undefined): string {
-    if (requested !== undefined) {
-      if (typeof requested !== 'string' || requested.length === 0 || requested.length > MAX_CONSUMER_NAME_LENGTH) {
-        throw new TypeError(`eventBus.subscribe: name must be a string of 1 to ${MAX_CONSUMER_NAME_LENGTH} characters, got ${JSON.stringify(requested)}`);
-      }
-      if (byName.has(requested)) {
-        throw new TypeError(`eventBus.subscribe: a consumer named ${JSON.stringify(requested)} is already subscribed; pass another name`);
-      }
-      return requested;
-    }
-    const base = (consumer.name || 'consumer').slice(0, MAX_CONSUMER_NAME_LENGTH - 8);
-    let name = base;
-    for (let n = 2; byName.has(name); n += 1) name = `${base}_${n}`;
-    return name;
-  }
-
   return {
     add(patternSource, consumer, subscribeOptions = {}) {
       const pattern = eventPattern('eventBus.subscribe', patternSource);
@@ -71,7 +55,7 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
       }
       const timeoutMs = subscribeOptions.timeoutMs ?? consumerTimeoutMs;
       checkTimeout('subscribe timeoutMs', timeoutMs);
-      const name = uniqueName(consumer, subscribeOptions.name);
+      const name = uniqueName(consumer, subscribeOptions.name, byName);
       const subscription: Subscription = {
         name,
         pattern,
@@ -126,4 +110,21 @@ export function createSubscriptions(options: SubscriptionsOptions): Subscription
       return consumers;
     },
   };
+}
+
+/** The requested name, checked and free; else the function's name, made unique with `_2`, `_3`… */
+function uniqueName(consumer: EventConsumer, requested: string | undefined, taken: ReadonlyMap<string, unknown>): string {
+  if (requested !== undefined) {
+    if (typeof requested !== 'string' || requested.length === 0 || requested.length > MAX_CONSUMER_NAME_LENGTH) {
+      throw new TypeError(`eventBus.subscribe: name must be a string of 1 to ${MAX_CONSUMER_NAME_LENGTH} characters, got ${JSON.stringify(requested)}`);
+    }
+    if (taken.has(requested)) {
+      throw new TypeError(`eventBus.subscribe: a consumer named ${JSON.stringify(requested)} is already subscribed; pass another name`);
+    }
+    return requested;
+  }
+  const base = (consumer.name || 'consumer').slice(0, MAX_CONSUMER_NAME_LENGTH - 8);
+  let name = base;
+  for (let n = 2; taken.has(name); n += 1) name = `${base}_${n}`;
+  return name;
 }
