@@ -1,12 +1,13 @@
+import type { ServerResponse } from 'node:http';
 import { context as otelContext } from '@opentelemetry/api';
 import { Router, type ErrorRequestHandler, type RequestHandler } from 'express';
 import { createClsBridge } from '../src/clsBridge';
 import type { RequestContext } from '../src/context';
-import { createDashboardSessions } from '../src/dashboard/dashboardSessions';
+import { createDashboardSessions, type DashboardSessions } from '../src/dashboard/dashboardSessions';
 import type { ErrorFormat } from '../src/errors';
 import { isTraceSampled } from '../src/sampling';
 import type { Telemetry } from '../src/telemetry';
-import { assembleTelemetry } from '../src/telemetryAssembly';
+import { assembleTelemetry, type TelemetryParts } from '../src/telemetryAssembly';
 import type { TelemetryMetricsOptions, TelemetryOptions } from '../src/telemetryOptions';
 import { randomSpanId, randomTraceId } from '../src/w3cTraceContext';
 import { accessLogStep } from './accessLog';
@@ -18,7 +19,7 @@ import { httpMetricsStep } from './httpMetrics';
 import { metricsRoute } from './metricsRoute';
 import { observeSse, streamObserver, type ObserveStream, type ObserveStreamOptions } from './observeSse';
 import { opsRoutes } from './opsRoutes';
-import { createPatchSet } from './patches';
+import { createPatchSet, type PatchSet } from './patches';
 import { requestIdStep, type RequestIdOptions } from './requestId';
 import { whenResponseEnds } from './responseEnd';
 import { responseOutcomeRecorder } from './responseOutcomes';
@@ -82,126 +83,134 @@ const ADMIN_TOKEN_MISSING = 'OBS_ADMIN_TOKEN is not set: /ops answers 404, and /
  * health, shutdown, timeline) plus `middleware()` and `routes()` to mount.
  */
 export function createObservability(options: ObservabilityOptions = {}): Observability {
-  const {
-    clsNamespace,
-    requestId: requestIdOptions = {},
-    traceContext: traceOptions = {},
-    accessLog: accessOptions = {},
-    metrics: metricsOptions = {},
-  } = options;
   const parts = assembleTelemetry(options);
-  const { telemetry, stats, redactor, tracing, lifecycle, poolStats, errorRate } = parts;
-  const { config, configErrors, logger, metrics, context, settings } = telemetry;
+  const { telemetry, redactor, errorRate } = parts;
+  const { logger, metrics } = telemetry;
   const patches = createPatchSet();
   parts.onShutdown(patches.removeAll);
   const observeStream = streamObserver({ metrics, upstreams: options.streams?.upstreams, patches });
   const recordOutcome = responseOutcomeRecorder({ errorRate, recentErrors: parts.recentErrors, redactor });
   const dashboardSessions = createDashboardSessions();
 
-  function middleware(): RequestHandler {
-    if (!config.enabled) {
-      return function sightlineDisabled(_req, _res, next) {
-        next();
-      };
-    }
-    const assignRequestId = requestIdStep(requestIdOptions === false ? { trustInbound: false, echo: false } : requestIdOptions, patches);
-    const fromHeaders = traceOptions === false ? undefined : traceContextStep(traceOptions);
-    const continueTrace =
-      tracing.runtime === undefined
-        ? fromHeaders
-        : spanIdentityStep({
-            tracer: tracing.tracer,
-            untraced: fromHeaders ?? newTrace,
-            answer: traceOptions !== false,
-            patches,
-          });
-    const observe =
-      accessOptions === false
-        ? undefined
-        : accessLogStep({ logger, stats, excludePaths: accessOptions.excludePaths ?? DEFAULT_EXCLUDED_PATHS, patches });
-    const measure =
-      metricsOptions === false || !config.metricsEnabled
-        ? undefined
-        : httpMetricsStep({ metrics, excludePaths: metricsOptions.excludePaths, patches });
-    const bridge = clsNamespace === undefined ? undefined : createClsBridge(clsNamespace);
-
-    return function sightline(req, res, next) {
-      const requestContext = assignRequestId(req, res);
-      const spanContext = continueTrace === undefined ? newTrace(req, res, requestContext) : continueTrace(req, res, requestContext);
-      requestContext.sampled = isTraceSampled(requestContext.traceId, settings.logSamplingRateInfo);
-      observe?.(req, res, requestContext);
-      measure?.(req, res, requestContext);
-      whenResponseEnds(res, recordOutcome);
-      let proceed = next;
-      if (bridge !== undefined) proceed = () => bridge.run(requestContext, [req, res], next);
-      if (spanContext !== undefined) {
-        const inner = proceed;
-        proceed = () => otelContext.with(spanContext, inner);
-      }
-      context.run(requestContext, proceed);
-    };
-  }
-
-  function routes(): Router {
-    const router = Router();
-    router.use(
-      healthRoutes({
-        registry: parts.healthRegistry,
-        lifecycle,
-        config,
-        configErrors,
-        notes: config.adminToken === undefined ? [ADMIN_TOKEN_MISSING] : [],
-        pools: poolStats.pools,
-        errorRate: errorRate.rate,
-        lag: parts.lag,
-        maxEventLoopLagMs: options.health?.maxEventLoopLagMs,
-        enabled: config.healthEnabled,
-      }),
-    );
-    const security = opsSecurityHeaders();
-    const guard = adminGuard({ token: config.adminToken, metrics, logger });
-    // Switched off, /metrics is a plain 404 for everyone: there is nothing behind it to guard.
-    const metricsGuard = config.metricsPublic || !config.metricsEnabled ? [] : [guard];
-    router.get('/metrics', security, ...metricsGuard, metricsRoute({ metrics, enabled: config.metricsEnabled }));
-    router.use(
-      '/ops/dashboard',
-      dashboardRoutes({
-        token: config.adminToken,
-        enabled: config.dashboardEnabled,
-        service: config.service,
-        feed: parts.dashboardFeed,
-        sessions: dashboardSessions,
-        logger,
-        metrics,
-      }),
-    );
-    router.use(
-      '/ops',
-      security,
-      guard,
-      opsRoutes({
-        settings,
-        jobs: parts.jobRegistry,
-        tracer: tracing.tracer,
-        tracingEnabled: tracing.runtime !== undefined,
-        logger,
-        redactor,
-        recentEvents: parts.recentEvents,
-        timeline: parts.requestTimeline === undefined ? undefined : telemetry.timeline,
-      }),
-    );
-    return router;
-  }
-
   return {
     ...telemetry,
-    middleware,
-    routes,
+    middleware: () => observabilityMiddleware(parts, options, patches, recordOutcome),
+    routes: () => observabilityRoutes(parts, options, dashboardSessions),
     observeStream,
     observeSse: (streamOptions) => observeSse(observeStream, streamOptions),
     errorHandler: (handlerOptions) => errorHandler({ logger, format: handlerOptions?.format }),
     notFound: (handlerOptions) => notFound(handlerOptions?.format),
   };
+}
+
+/**
+ * `obs.middleware()`: its steps are made once, from the options; the middleware runs them for
+ * each request, then the rest of the chain inside the request's context (and span, and cls namespace).
+ */
+function observabilityMiddleware(
+  parts: TelemetryParts,
+  options: ObservabilityOptions,
+  patches: PatchSet,
+  recordOutcome: (res: ServerResponse) => void,
+): RequestHandler {
+  const { requestId: requestIdOptions = {}, traceContext: traceOptions = {}, accessLog: accessOptions = {}, metrics: metricsOptions = {} } = options;
+  const { telemetry, stats, tracing } = parts;
+  const { config, logger, metrics, context, settings } = telemetry;
+  if (!config.enabled) {
+    return function sightlineDisabled(_req, _res, next) {
+      next();
+    };
+  }
+  const assignRequestId = requestIdStep(requestIdOptions === false ? { trustInbound: false, echo: false } : requestIdOptions, patches);
+  const fromHeaders = traceOptions === false ? undefined : traceContextStep(traceOptions);
+  const continueTrace =
+    tracing.runtime === undefined
+      ? fromHeaders
+      : spanIdentityStep({
+          tracer: tracing.tracer,
+          untraced: fromHeaders ?? newTrace,
+          answer: traceOptions !== false,
+          patches,
+        });
+  const observe =
+    accessOptions === false
+      ? undefined
+      : accessLogStep({ logger, stats, excludePaths: accessOptions.excludePaths ?? DEFAULT_EXCLUDED_PATHS, patches });
+  const measure =
+    metricsOptions === false || !config.metricsEnabled
+      ? undefined
+      : httpMetricsStep({ metrics, excludePaths: metricsOptions.excludePaths, patches });
+  const bridge = options.clsNamespace === undefined ? undefined : createClsBridge(options.clsNamespace);
+
+  return function sightline(req, res, next) {
+    const requestContext = assignRequestId(req, res);
+    const spanContext = continueTrace === undefined ? newTrace(req, res, requestContext) : continueTrace(req, res, requestContext);
+    requestContext.sampled = isTraceSampled(requestContext.traceId, settings.logSamplingRateInfo);
+    observe?.(req, res, requestContext);
+    measure?.(req, res, requestContext);
+    whenResponseEnds(res, recordOutcome);
+    let proceed = next;
+    if (bridge !== undefined) proceed = () => bridge.run(requestContext, [req, res], next);
+    if (spanContext !== undefined) {
+      const inner = proceed;
+      proceed = () => otelContext.with(spanContext, inner);
+    }
+    context.run(requestContext, proceed);
+  };
+}
+
+/** `obs.routes()`: the health paths, `/metrics`, the dashboard and `/ops`, each behind what guards it. */
+function observabilityRoutes(parts: TelemetryParts, options: ObservabilityOptions, dashboardSessions: DashboardSessions): Router {
+  const { telemetry, redactor, tracing, lifecycle, poolStats, errorRate } = parts;
+  const { config, configErrors, logger, metrics, settings } = telemetry;
+  const router = Router();
+  router.use(
+    healthRoutes({
+      registry: parts.healthRegistry,
+      lifecycle,
+      config,
+      configErrors,
+      notes: config.adminToken === undefined ? [ADMIN_TOKEN_MISSING] : [],
+      pools: poolStats.pools,
+      errorRate: errorRate.rate,
+      lag: parts.lag,
+      maxEventLoopLagMs: options.health?.maxEventLoopLagMs,
+      enabled: config.healthEnabled,
+    }),
+  );
+  const security = opsSecurityHeaders();
+  const guard = adminGuard({ token: config.adminToken, metrics, logger });
+  // Switched off, /metrics is a plain 404 for everyone: there is nothing behind it to guard.
+  const metricsGuard = config.metricsPublic || !config.metricsEnabled ? [] : [guard];
+  router.get('/metrics', security, ...metricsGuard, metricsRoute({ metrics, enabled: config.metricsEnabled }));
+  router.use(
+    '/ops/dashboard',
+    dashboardRoutes({
+      token: config.adminToken,
+      enabled: config.dashboardEnabled,
+      service: config.service,
+      feed: parts.dashboardFeed,
+      sessions: dashboardSessions,
+      logger,
+      metrics,
+    }),
+  );
+  router.use(
+    '/ops',
+    security,
+    guard,
+    opsRoutes({
+      settings,
+      jobs: parts.jobRegistry,
+      tracer: tracing.tracer,
+      tracingEnabled: tracing.runtime !== undefined,
+      logger,
+      redactor,
+      recentEvents: parts.recentEvents,
+      timeline: parts.requestTimeline === undefined ? undefined : telemetry.timeline,
+    }),
+  );
+  return router;
 }
 
 function newTrace(_req: unknown, _res: unknown, requestContext: RequestContext): undefined {
