@@ -92,6 +92,23 @@ describe('gateway configuration', () => {
     ]);
   });
 
+  it('refuses an empty variable instead of falling back to its default', () => {
+    expect(problemsOf(() => loadGatewayConfig({ PORT: '', GATEWAY_HOST: ' ' }))).toEqual(['PORT: must be a number', 'GATEWAY_HOST: must not be empty']);
+  });
+
+  it('quotes a bad value given in code with its option, and the environment problems with it', () => {
+    const error = (() => {
+      try {
+        loadGatewayConfig({ PORT: 'eighty' }, { idleTimeoutMs: 0.5 });
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    expect(error?.message).toBe(
+      'gateway configuration rejected:\n  PORT="eighty": must be a number\n  options.idleTimeoutMs must be a whole number of milliseconds, got 0.5',
+    );
+  });
+
   it('lists every variable with its default and meaning, for the README', () => {
     expect(GATEWAY_ENV_VARIABLES.map((v) => v.name)).toEqual([
       'PORT',
