@@ -50,6 +50,51 @@ export function createCompetitorApp(options: CompetitorAppOptions = {}): Competi
     environment,
     logger: options.logger,
   });
+  const pool = createObservedSandbox(config, obs, options);
+  const sessions = createSessionStore({
+    ttlMs: config.sessionTtlMs,
+    cleanupIntervalMs: config.sessionCleanupIntervalMs,
+    events: obs.events,
+  });
+  const backend = chooseBackend(config, obs, pool);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(obs.middleware());
+  app.use(obs.routes());
+  app.get('/v1/models', (_req, res) => {
+    res.json({
+      object: 'list',
+      data: [{ id: config.competitorId, object: 'model', created: 0, owned_by: 'sightline-competitor', profile: config.profile.name }],
+    });
+  });
+  app.post('/v1/chat/completions', express.json({ limit: BODY_LIMIT }), chatCompletions(config, obs, sessions, backend));
+  app.use(obs.notFound({ format: openAiErrorFormat }));
+  app.use(obs.errorHandler({ format: openAiErrorFormat }));
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    obs,
+    config,
+    pool,
+    sessions,
+    close() {
+      closing ??= (async () => {
+        sessions.close();
+        await pool.close();
+        await obs.shutdown();
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * The sandbox pool, with its stats on the health pools, a critical health check (down while
+ * crashed or while every slot backs off) and the `sandbox-reset` job that leaves the crashed state.
+ */
+function createObservedSandbox(config: CompetitorConfig, obs: Observability, options: CompetitorAppOptions): SandboxPool {
   const childLog = options.childLog ?? ((line: string) => process.stdout.write(`${line}\n`));
   const pool = createSandboxPool({
     size: config.sandbox.size,
@@ -65,24 +110,6 @@ export function createCompetitorApp(options: CompetitorAppOptions = {}): Competi
     childEnv: () => obs.childProcessEnv(),
     onChildLog: childLog,
   });
-  const sessions = createSessionStore({
-    ttlMs: config.sessionTtlMs,
-    cleanupIntervalMs: config.sessionCleanupIntervalMs,
-    events: obs.events,
-  });
-  const metrics = createCompetitorMetricSet(obs.metrics);
-  const backend: CompletionBackend =
-    config.backend === 'openai' && config.upstreamUrl !== undefined
-      ? openAiBackend({
-          obs,
-          upstreamUrl: config.upstreamUrl,
-          apiKey: config.upstreamApiKey,
-          model: config.upstreamModel,
-          keepaliveIntervalMs: config.keepaliveIntervalMs,
-          metrics,
-        })
-      : simulatedBackend({ obs, profile: config.profile, tools: pool, keepaliveIntervalMs: config.keepaliveIntervalMs, metrics });
-
   obs.health.registerPool('sandbox', () => ({ ...pool.stats() }));
   obs.health.register(
     'sandbox',
@@ -102,20 +129,35 @@ export function createCompetitorApp(options: CompetitorAppOptions = {}): Competi
     },
     { description: 'Leave the crashed state of the sandbox pool after a crash storm, so it spawns again.' },
   );
+  return pool;
+}
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(obs.middleware());
-  app.use(obs.routes());
+/** A real upstream when one is configured for the `openai` backend, else the simulated model on the sandbox pool. */
+function chooseBackend(config: CompetitorConfig, obs: Observability, pool: SandboxPool): CompletionBackend {
+  const metrics = createCompetitorMetricSet(obs.metrics);
+  return config.backend === 'openai' && config.upstreamUrl !== undefined
+    ? openAiBackend({
+        obs,
+        upstreamUrl: config.upstreamUrl,
+        apiKey: config.upstreamApiKey,
+        model: config.upstreamModel,
+        keepaliveIntervalMs: config.keepaliveIntervalMs,
+        metrics,
+      })
+    : simulatedBackend({ obs, profile: config.profile, tools: pool, keepaliveIntervalMs: config.keepaliveIntervalMs, metrics });
+}
 
-  app.get('/v1/models', (_req, res) => {
-    res.json({
-      object: 'list',
-      data: [{ id: config.competitorId, object: 'model', created: 0, owned_by: 'sightline-competitor', profile: config.profile.name }],
-    });
-  });
-
-  app.post('/v1/chat/completions', express.json({ limit: BODY_LIMIT }), async (req: Request, res: Response) => {
+/**
+ * `POST /v1/chat/completions`: the request validated (and, simulated, its model checked), its
+ * session tracked, then answered by the backend, which stops waiting when the client leaves.
+ */
+function chatCompletions(
+  config: CompetitorConfig,
+  obs: Observability,
+  sessions: SessionStore,
+  backend: CompletionBackend,
+): (req: Request, res: Response) => Promise<void> {
+  return async function chatCompletionsRoute(req: Request, res: Response): Promise<void> {
     const parsed = chatRequestSchema.safeParse(req.body);
     if (!parsed.success) {
       const problem = describeProblem(parsed.error);
@@ -128,7 +170,7 @@ export function createCompetitorApp(options: CompetitorAppOptions = {}): Competi
         reason: 'model_not_found',
       });
     }
-    trackSession(req, res);
+    trackSession(req, res, obs, sessions);
     obs.context.set('competitor_id', config.competitorId);
     const clientLeft = new AbortController();
     res.once('close', () => {
@@ -141,38 +183,19 @@ export function createCompetitorApp(options: CompetitorAppOptions = {}): Competi
       if (clientLeft.signal.aborted) return;
       throw error;
     }
-  });
-
-  app.use(obs.notFound({ format: openAiErrorFormat }));
-  app.use(obs.errorHandler({ format: openAiErrorFormat }));
-
-  function trackSession(req: Request, res: Response): void {
-    const id = req.get(SESSION_HEADER);
-    if (id === undefined) return;
-    if (!isValidSessionId(id)) {
-      throw new RequestError(400, `${SESSION_HEADER} must be 1-128 letters, digits, '.', '_', ':' or '-'`, { param: SESSION_HEADER, reason: 'invalid_session_id' });
-    }
-    const { session, created } = sessions.touch(id);
-    obs.context.set('session_ref', session.ref);
-    obs.context.set('session_turn', session.turns);
-    if (created) obs.logger.info('session created', { target: 'session', session_ref: session.ref });
-    res.setHeader(SESSION_HEADER, session.id);
-  }
-
-  let closing: Promise<void> | undefined;
-  return {
-    app,
-    obs,
-    config,
-    pool,
-    sessions,
-    close() {
-      closing ??= (async () => {
-        sessions.close();
-        await pool.close();
-        await obs.shutdown();
-      })();
-      return closing;
-    },
   };
+}
+
+/** The `x-session-id` header, when sent: validated, touched in the store, noted on the request's context and echoed. */
+function trackSession(req: Request, res: Response, obs: Observability, sessions: SessionStore): void {
+  const id = req.get(SESSION_HEADER);
+  if (id === undefined) return;
+  if (!isValidSessionId(id)) {
+    throw new RequestError(400, `${SESSION_HEADER} must be 1-128 letters, digits, '.', '_', ':' or '-'`, { param: SESSION_HEADER, reason: 'invalid_session_id' });
+  }
+  const { session, created } = sessions.touch(id);
+  obs.context.set('session_ref', session.ref);
+  obs.context.set('session_turn', session.turns);
+  if (created) obs.logger.info('session created', { target: 'session', session_ref: session.ref });
+  res.setHeader(SESSION_HEADER, session.id);
 }
