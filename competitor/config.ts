@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { EnvironmentVariable } from '../middleware';
-import { PROFILE_NAMES, resolveProfile, type ModelProfile, type ProfileOverrides } from './model/profiles';
+import { defineSettings, type DefineSettingsOptions, type EnvironmentVariable, type SettingsTable } from '../middleware';
+import { PROFILE_NAMES, profileOverridesSchema, resolveProfile, type ModelProfile, type ProfileName } from './model/profiles';
 
 export interface CompetitorConfig {
   readonly port: number;
@@ -24,114 +24,190 @@ export interface CompetitorConfig {
   readonly sessionCleanupIntervalMs: number;
 }
 
-/** Every variable the competitor reads, for the README. */
-export const COMPETITOR_ENVIRONMENT: readonly EnvironmentVariable[] = [
-  { name: 'PORT', default: '8081', meaning: 'Port to listen on (loopback unless `COMPETITOR_HOST` says otherwise).' },
-  { name: 'COMPETITOR_HOST', default: '127.0.0.1', meaning: 'Address to listen on.' },
-  { name: 'COMPETITOR_ID', default: 'baseline', meaning: 'This competitor\'s name: its model id and the `service` of its log lines.' },
-  { name: 'COMPETITOR_PROFILE', default: 'baseline', meaning: `Simulated model profile: ${PROFILE_NAMES.join(', ')}.` },
-  { name: 'COMPETITOR_TTFT_MS, COMPETITOR_TOKEN_INTERVAL_MS, COMPETITOR_JITTER_MS, COMPETITOR_STALL_PROBABILITY, COMPETITOR_STALL_MS, COMPETITOR_FAIL_BEFORE_FIRST_TOKEN_PROBABILITY, COMPETITOR_FAIL_MID_STREAM_PROBABILITY, COMPETITOR_TOKENS_PER_ANSWER', default: 'the profile\'s', meaning: 'Override one field of the profile.' },
-  { name: 'COMPETITOR_BACKEND', default: 'simulated', meaning: '`simulated`, or `openai` to stream from `COMPETITOR_UPSTREAM_URL`.' },
-  { name: 'COMPETITOR_UPSTREAM_URL', default: '—', meaning: 'Base URL of an OpenAI-compatible API (`…/v1`); required with `COMPETITOR_BACKEND=openai`.' },
-  { name: 'CHUTES_API_KEY', default: '—', meaning: 'Bearer key sent to the upstream; never logged.' },
-  { name: 'COMPETITOR_UPSTREAM_MODEL', default: 'the requested model', meaning: 'Model name sent upstream.' },
-  { name: 'COMPETITOR_KEEPALIVE_INTERVAL_MS', default: '1000', meaning: '`: ping` after this long without output.' },
-  { name: 'SANDBOX_POOL_SIZE', default: '`WORKER_MAX_CONCURRENT`, else 4', meaning: 'Sandbox calls running at once.' },
-  { name: 'WORKER_MAX_CONCURRENT', default: '—', meaning: 'Fallback for `SANDBOX_POOL_SIZE`.' },
-  { name: 'SANDBOX_QUEUE_MAX', default: '32', meaning: 'Calls waiting for a sandbox; beyond, 503 with `Retry-After`.' },
-  { name: 'SANDBOX_QUEUE_TIMEOUT_MS', default: '5000', meaning: 'Longest wait in the queue.' },
-  { name: 'SANDBOX_CALL_TIMEOUT_MS', default: '30000', meaning: 'A call running longer is killed.' },
-  { name: 'SANDBOX_CRASH_STORM_COUNT, SANDBOX_CRASH_STORM_WINDOW_MS', default: '5, 60000', meaning: 'This many crashes within the window stop restarts until an operator resets the pool.' },
-  { name: 'SESSION_TTL_MS', default: '1800000', meaning: 'A session unused this long expires.' },
-  { name: 'SESSION_CLEANUP_INTERVAL_MS', default: '60000', meaning: 'How often expired sessions are removed.' },
-];
-
-const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const probability = z.coerce.number().min(0).max(1);
-
-const schema = z.object({
-  PORT: integer(0, 65535).default(8081),
-  COMPETITOR_HOST: z.string().min(1).default('127.0.0.1'),
-  COMPETITOR_ID: z.string().regex(/^[a-z0-9_-]{1,32}$/, 'must be 1-32 lowercase letters, digits, _ or -').default('baseline'),
-  COMPETITOR_PROFILE: z.enum(PROFILE_NAMES).default('baseline'),
-  COMPETITOR_TTFT_MS: integer(0, 600_000).optional(),
-  COMPETITOR_TOKEN_INTERVAL_MS: integer(0, 600_000).optional(),
-  COMPETITOR_JITTER_MS: integer(0, 600_000).optional(),
-  COMPETITOR_STALL_PROBABILITY: probability.optional(),
-  COMPETITOR_STALL_MS: integer(0, 600_000).optional(),
-  COMPETITOR_FAIL_BEFORE_FIRST_TOKEN_PROBABILITY: probability.optional(),
-  COMPETITOR_FAIL_MID_STREAM_PROBABILITY: probability.optional(),
-  COMPETITOR_TOKENS_PER_ANSWER: integer(1, 100_000).optional(),
-  COMPETITOR_BACKEND: z.enum(['simulated', 'openai']).default('simulated'),
-  COMPETITOR_UPSTREAM_URL: z.url({ protocol: /^https?$/ }).optional(),
-  CHUTES_API_KEY: z.string().min(1).optional(),
-  COMPETITOR_UPSTREAM_MODEL: z.string().min(1).optional(),
-  COMPETITOR_KEEPALIVE_INTERVAL_MS: integer(10, 60_000).default(1000),
-  WORKER_MAX_CONCURRENT: integer(1, 256).optional(),
-  SANDBOX_POOL_SIZE: integer(1, 256).optional(),
-  SANDBOX_QUEUE_MAX: integer(0, 100_000).default(32),
-  SANDBOX_QUEUE_TIMEOUT_MS: integer(1, 600_000).default(5000),
-  SANDBOX_CALL_TIMEOUT_MS: integer(1, 3_600_000).default(30_000),
-  SANDBOX_CRASH_STORM_COUNT: integer(1, 10_000).default(5),
-  SANDBOX_CRASH_STORM_WINDOW_MS: integer(1, 86_400_000).default(60_000),
-  SESSION_TTL_MS: integer(1, 2_592_000_000).default(1_800_000),
-  SESSION_CLEANUP_INTERVAL_MS: integer(10, 86_400_000).default(60_000),
-});
-
-/** The competitor's settings could not be read; the message names every bad variable. */
-export class CompetitorConfigError extends Error {
-  override readonly name = 'CompetitorConfigError';
+/** The settings as the table reads them; `loadCompetitorConfig` shapes them into a `CompetitorConfig`. */
+interface CompetitorSettings {
+  readonly port: number;
+  readonly host: string;
+  readonly competitorId: string;
+  readonly profileName: ProfileName;
+  readonly ttftMs: number | undefined;
+  readonly tokenIntervalMs: number | undefined;
+  readonly jitterMs: number | undefined;
+  readonly stallProbability: number | undefined;
+  readonly stallMs: number | undefined;
+  readonly failBeforeFirstTokenProbability: number | undefined;
+  readonly failMidStreamProbability: number | undefined;
+  readonly tokensPerAnswer: number | undefined;
+  readonly backend: 'simulated' | 'openai';
+  readonly upstreamUrl: string | undefined;
+  readonly upstreamApiKey: string | undefined;
+  readonly upstreamModel: string | undefined;
+  readonly keepaliveIntervalMs: number;
+  readonly sandboxSize: number;
+  readonly sandboxQueueMax: number;
+  readonly sandboxQueueTimeoutMs: number;
+  readonly sandboxCallTimeoutMs: number;
+  readonly sandboxCrashStormCount: number;
+  readonly sandboxCrashStormWindowMs: number;
+  readonly sessionTtlMs: number;
+  readonly sessionCleanupIntervalMs: number;
 }
 
-/**
- * Reads the competitor's settings. Unlike sightline's own settings, which fall back to
- * defaults, a bad value here refuses to start: a competitor with the wrong profile or pool
- * size would quietly measure the wrong thing.
- */
-export function loadCompetitorConfig(environment: Readonly<Record<string, string | undefined>>): CompetitorConfig {
-  const present = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined && value !== ''));
-  const parsed = schema.safeParse(present);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const name = String(issue.path[0]);
-      const shown = /KEY|TOKEN|SECRET/.test(name) ? '[redacted]' : JSON.stringify(present[name]);
-      return `${issue.path.join('.')}: ${issue.message} (got ${shown})`;
-    });
-    throw new CompetitorConfigError(`invalid competitor configuration: ${problems.join('; ')}`);
-  }
-  const env = parsed.data;
-  if (env.COMPETITOR_BACKEND === 'openai' && env.COMPETITOR_UPSTREAM_URL === undefined) {
-    throw new CompetitorConfigError('invalid competitor configuration: COMPETITOR_UPSTREAM_URL is required when COMPETITOR_BACKEND=openai');
-  }
-  const overrides: ProfileOverrides = {
-    ttftMs: env.COMPETITOR_TTFT_MS,
-    tokenIntervalMs: env.COMPETITOR_TOKEN_INTERVAL_MS,
-    jitterMs: env.COMPETITOR_JITTER_MS,
-    stallProbability: env.COMPETITOR_STALL_PROBABILITY,
-    stallMs: env.COMPETITOR_STALL_MS,
-    failBeforeFirstTokenProbability: env.COMPETITOR_FAIL_BEFORE_FIRST_TOKEN_PROBABILITY,
-    failMidStreamProbability: env.COMPETITOR_FAIL_MID_STREAM_PROBABILITY,
-    tokensPerAnswer: env.COMPETITOR_TOKENS_PER_ANSWER,
+const numberText = z
+  .string()
+  .trim()
+  .regex(/^[+-]?(\d+\.?\d*|\.\d+)$/, { error: 'must be a number' })
+  .transform(Number);
+
+const nonEmpty = z.string().trim().min(1, { error: 'must not be empty' });
+
+function wholeNumber(min: number, max: number) {
+  return z
+    .number()
+    .int({ error: 'must be a whole number' })
+    .min(min, { error: `must be at least ${min}` })
+    .max(max, { error: `must be at most ${max}` });
+}
+
+/** A field of the model profile, with the profile's own limits; unset, the profile's value stands. */
+function profileField(name: string, field: keyof typeof profileOverridesSchema.shape) {
+  return {
+    name,
+    schema: profileOverridesSchema.shape[field],
+    fromText: numberText,
+    default: undefined,
+    shownDefault: "the profile's",
+    meaning: `Override the profile's \`${field}\`.`,
   };
+}
+
+const SETTINGS: SettingsTable<CompetitorSettings> = {
+  port: { name: 'PORT', schema: wholeNumber(0, 65_535), fromText: numberText, default: 8081, meaning: 'Port to listen on (loopback unless `COMPETITOR_HOST` says otherwise).' },
+  host: { name: 'COMPETITOR_HOST', schema: nonEmpty, default: '127.0.0.1', meaning: 'Address to listen on.' },
+  competitorId: {
+    name: 'COMPETITOR_ID',
+    schema: z.string().regex(/^[a-z0-9_-]{1,32}$/, { error: 'must be 1-32 lowercase letters, digits, _ or -' }),
+    default: 'baseline',
+    meaning: "This competitor's name: its model id and the `service` of its log lines.",
+  },
+  profileName: {
+    name: 'COMPETITOR_PROFILE',
+    schema: z.enum(PROFILE_NAMES, { error: `must be one of ${PROFILE_NAMES.join(', ')}` }),
+    default: 'baseline',
+    meaning: `Simulated model profile: ${PROFILE_NAMES.join(', ')}.`,
+  },
+  ttftMs: profileField('COMPETITOR_TTFT_MS', 'ttftMs'),
+  tokenIntervalMs: profileField('COMPETITOR_TOKEN_INTERVAL_MS', 'tokenIntervalMs'),
+  jitterMs: profileField('COMPETITOR_JITTER_MS', 'jitterMs'),
+  stallProbability: profileField('COMPETITOR_STALL_PROBABILITY', 'stallProbability'),
+  stallMs: profileField('COMPETITOR_STALL_MS', 'stallMs'),
+  failBeforeFirstTokenProbability: profileField('COMPETITOR_FAIL_BEFORE_FIRST_TOKEN_PROBABILITY', 'failBeforeFirstTokenProbability'),
+  failMidStreamProbability: profileField('COMPETITOR_FAIL_MID_STREAM_PROBABILITY', 'failMidStreamProbability'),
+  tokensPerAnswer: profileField('COMPETITOR_TOKENS_PER_ANSWER', 'tokensPerAnswer'),
+  backend: {
+    name: 'COMPETITOR_BACKEND',
+    schema: z.enum(['simulated', 'openai'], { error: 'must be simulated or openai' }),
+    default: 'simulated',
+    meaning: '`simulated`, or `openai` to stream from `COMPETITOR_UPSTREAM_URL`.',
+  },
+  upstreamUrl: {
+    name: 'COMPETITOR_UPSTREAM_URL',
+    schema: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).transform((url) => url.replace(/\/+$/, '')),
+    default: undefined,
+    meaning: 'Base URL of an OpenAI-compatible API (`…/v1`); required with `COMPETITOR_BACKEND=openai`.',
+  },
+  upstreamApiKey: { name: 'CHUTES_API_KEY', schema: nonEmpty, default: undefined, secret: true, meaning: 'Bearer key sent to the upstream; never logged.' },
+  upstreamModel: { name: 'COMPETITOR_UPSTREAM_MODEL', schema: nonEmpty, default: undefined, shownDefault: 'the requested model', meaning: 'Model name sent upstream.' },
+  keepaliveIntervalMs: {
+    name: 'COMPETITOR_KEEPALIVE_INTERVAL_MS',
+    schema: wholeNumber(10, 60_000),
+    fromText: numberText,
+    default: 1000,
+    meaning: '`: ping` after this long without output.',
+  },
+  sandboxSize: {
+    name: 'SANDBOX_POOL_SIZE',
+    fallbacks: ['WORKER_MAX_CONCURRENT'],
+    schema: wholeNumber(1, 256),
+    fromText: numberText,
+    default: 4,
+    meaning: 'Sandbox calls running at once.',
+  },
+  sandboxQueueMax: {
+    name: 'SANDBOX_QUEUE_MAX',
+    schema: wholeNumber(0, 100_000),
+    fromText: numberText,
+    default: 32,
+    meaning: 'Calls waiting for a sandbox; beyond, 503 with `Retry-After`.',
+  },
+  sandboxQueueTimeoutMs: { name: 'SANDBOX_QUEUE_TIMEOUT_MS', schema: wholeNumber(1, 600_000), fromText: numberText, default: 5000, meaning: 'Longest wait in the queue.' },
+  sandboxCallTimeoutMs: { name: 'SANDBOX_CALL_TIMEOUT_MS', schema: wholeNumber(1, 3_600_000), fromText: numberText, default: 30_000, meaning: 'A call running longer is killed.' },
+  sandboxCrashStormCount: {
+    name: 'SANDBOX_CRASH_STORM_COUNT',
+    schema: wholeNumber(1, 10_000),
+    fromText: numberText,
+    default: 5,
+    meaning: 'This many crashes within `SANDBOX_CRASH_STORM_WINDOW_MS` stop restarts until an operator resets the pool.',
+  },
+  sandboxCrashStormWindowMs: {
+    name: 'SANDBOX_CRASH_STORM_WINDOW_MS',
+    schema: wholeNumber(1, 86_400_000),
+    fromText: numberText,
+    default: 60_000,
+    meaning: 'The window of `SANDBOX_CRASH_STORM_COUNT`.',
+  },
+  sessionTtlMs: { name: 'SESSION_TTL_MS', schema: wholeNumber(1, 2_592_000_000), fromText: numberText, default: 1_800_000, meaning: 'A session unused this long expires.' },
+  sessionCleanupIntervalMs: {
+    name: 'SESSION_CLEANUP_INTERVAL_MS',
+    schema: wholeNumber(10, 86_400_000),
+    fromText: numberText,
+    default: 60_000,
+    meaning: 'How often expired sessions are removed.',
+  },
+};
+
+const upstreamForOpenAi: DefineSettingsOptions<CompetitorSettings>['check'] = (settings) =>
+  settings.backend === 'openai' && settings.upstreamUrl === undefined
+    ? [{ key: 'upstreamUrl', message: `is required when ${SETTINGS.backend.name}=openai` }]
+    : [];
+
+// An application: a competitor with the wrong profile or pool size would quietly measure the wrong thing.
+const COMPETITOR_SETTINGS = defineSettings(SETTINGS, { subject: 'competitor', strict: true, check: upstreamForOpenAi });
+
+/** Every variable the competitor reads, for the docs. */
+export const COMPETITOR_ENVIRONMENT: readonly EnvironmentVariable[] = COMPETITOR_SETTINGS.variables;
+
+/** Reads the competitor's settings; any bad value throws `SettingsError`, naming every problem by variable and value. */
+export function loadCompetitorConfig(environment: Readonly<Record<string, string | undefined>>): CompetitorConfig {
+  const { config: settings } = COMPETITOR_SETTINGS.load(environment);
   return Object.freeze({
-    port: env.PORT,
-    host: env.COMPETITOR_HOST,
-    competitorId: env.COMPETITOR_ID,
-    profile: resolveProfile(env.COMPETITOR_PROFILE, overrides),
-    backend: env.COMPETITOR_BACKEND,
-    upstreamUrl: env.COMPETITOR_UPSTREAM_URL?.replace(/\/+$/, ''),
-    upstreamApiKey: env.CHUTES_API_KEY,
-    upstreamModel: env.COMPETITOR_UPSTREAM_MODEL,
-    keepaliveIntervalMs: env.COMPETITOR_KEEPALIVE_INTERVAL_MS,
-    sandbox: Object.freeze({
-      size: env.SANDBOX_POOL_SIZE ?? env.WORKER_MAX_CONCURRENT ?? 4,
-      queueMax: env.SANDBOX_QUEUE_MAX,
-      queueTimeoutMs: env.SANDBOX_QUEUE_TIMEOUT_MS,
-      callTimeoutMs: env.SANDBOX_CALL_TIMEOUT_MS,
-      crashStormCount: env.SANDBOX_CRASH_STORM_COUNT,
-      crashStormWindowMs: env.SANDBOX_CRASH_STORM_WINDOW_MS,
+    port: settings.port,
+    host: settings.host,
+    competitorId: settings.competitorId,
+    profile: resolveProfile(settings.profileName, {
+      ttftMs: settings.ttftMs,
+      tokenIntervalMs: settings.tokenIntervalMs,
+      jitterMs: settings.jitterMs,
+      stallProbability: settings.stallProbability,
+      stallMs: settings.stallMs,
+      failBeforeFirstTokenProbability: settings.failBeforeFirstTokenProbability,
+      failMidStreamProbability: settings.failMidStreamProbability,
+      tokensPerAnswer: settings.tokensPerAnswer,
     }),
-    sessionTtlMs: env.SESSION_TTL_MS,
-    sessionCleanupIntervalMs: env.SESSION_CLEANUP_INTERVAL_MS,
+    backend: settings.backend,
+    upstreamUrl: settings.upstreamUrl,
+    upstreamApiKey: settings.upstreamApiKey,
+    upstreamModel: settings.upstreamModel,
+    keepaliveIntervalMs: settings.keepaliveIntervalMs,
+    sandbox: Object.freeze({
+      size: settings.sandboxSize,
+      queueMax: settings.sandboxQueueMax,
+      queueTimeoutMs: settings.sandboxQueueTimeoutMs,
+      callTimeoutMs: settings.sandboxCallTimeoutMs,
+      crashStormCount: settings.sandboxCrashStormCount,
+      crashStormWindowMs: settings.sandboxCrashStormWindowMs,
+    }),
+    sessionTtlMs: settings.sessionTtlMs,
+    sessionCleanupIntervalMs: settings.sessionCleanupIntervalMs,
   });
 }
