@@ -42,7 +42,11 @@ const BENCHMARKS: readonly EnvironmentVariable[] = [
   { name: 'BENCH_STREAMS_JSON_SECONDS, BENCH_STREAMS_PROFILE, BENCH_STREAMS_UPSTREAM_CORE', default: '3, 1, 1', meaning: '`npm run bench:streams`: non-streaming seconds (0 skips), `0` skips the CPU profiles, core of the upstream' },
 ];
 
-/** Every environment variable the repository reads, by reader: the configuration page renders one table from it. */
+/**
+ * Every environment variable the repository reads, by reader: the configuration page renders one
+ * table from it. sightline's, the gateway's and the competitor's rows come from their settings
+ * tables (`defineSettings`), the ones their loaders read; the scripts' are listed above.
+ */
 export const ENVIRONMENT_GROUPS: readonly EnvironmentGroup[] = [
   { readBy: 'sightline', variables: SIGHTLINE_ENVIRONMENT },
   { readBy: 'gateway', variables: GATEWAY_ENV_VARIABLES },

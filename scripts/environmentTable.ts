@@ -6,7 +6,7 @@ export const ENVIRONMENT_MARKERS: readonly [string, string] = ['<!-- env:start (
 /** The page that holds the one table of every environment variable. */
 export const ENVIRONMENT_TABLE_PAGE = 'docs/guide/configuration.md';
 
-const SHOWN_AS_IS = new Set(['—', 'unset', 'empty', 'all']);
+const SHOWN_AS_IS = new Set(['unset', 'empty', 'all']);
 
 function shownDefault(value: string): string {
   return SHOWN_AS_IS.has(value) || value.includes('`') || value.includes(' ') ? value : `\`${value}\``;
