@@ -35,8 +35,9 @@ const done = (): void => undefined;
  * that is not `silent` gets `log()` when `logger.isLevelEnabled(level)` — which, with no
  * transport level, is the check winston-transport makes. The format drops the `exception`
  * flag (see logFormat), so that check of winston-transport never applies. Anything else takes
- * winston's streams, in order. test/unit/loggerDifferential.test.ts holds both paths to the
- * same bytes and requires the direct one to be taken.
+ * winston's streams, in order, with its request noted first (see `LineFormat.pinRequest`).
+ * test/unit/loggerDifferential.test.ts holds both paths to the same bytes and requires the
+ * direct one to be taken.
  */
 export function writeAroundStreams(logger: winston.Logger): DirectWrites {
   const streamWrite = logger.write.bind(logger) as (info: unknown, ...rest: unknown[]) => boolean;
@@ -74,7 +75,11 @@ export function writeAroundStreams(logger: winston.Logger): DirectWrites {
   logger.write = function write(this: winston.Logger, info: unknown, ...rest: unknown[]): boolean {
     const line = info as Info | undefined;
     const transports = rest.length === 0 && line != null ? directTransports(line[LEVEL] || line.level) : undefined;
-    if (transports === undefined) return streamWrite(info, ...rest);
+    if (transports === undefined) {
+      // winston may format the line later, out of the caller's async context.
+      if (typeof line === 'object' && line !== null) (logger.format as Partial<LineFormat>).pinRequest?.(line);
+      return streamWrite(info, ...rest);
+    }
     writeDirectly(line as Info, transports);
     return true;
   } as winston.Logger['write'];

@@ -40,6 +40,13 @@ export interface LineFormat {
    * request's ids and fields.
    */
   transformLater(info: Info): Info | false;
+  /**
+   * Notes on the line which request it belongs to (none: `null`), as the call sees it. For a
+   * line that takes winston's streams: while a transport that calls back later holds lines,
+   * winston queues the next ones unformatted and formats them in whatever async context that
+   * callback runs in, which is another request's or none.
+   */
+  pinRequest(info: Info): void;
   readonly options: object;
 }
 
@@ -77,7 +84,8 @@ export function createLineFormat(options: LineFormatOptions): LineFormat {
 
   /** The request a line belongs to, or false when sampling drops the line. */
   function requestOf(info: Info): RequestContext | undefined | false {
-    const request = (info[LINE_CONTEXT] as RequestContext | undefined) ?? context.get();
+    const pinned = info[LINE_CONTEXT] as RequestContext | null | undefined;
+    const request = pinned === null ? undefined : (pinned ?? context.get());
     if (request !== undefined && !request.sampled && isSampledLevel(info.level)) {
       stats.droppedBySampling += 1;
       return false;
@@ -180,7 +188,16 @@ export function createLineFormat(options: LineFormatOptions): LineFormat {
     return text === undefined ? '' : `,${text}`;
   }
 
-  return { transform, transformLater, options: {} };
+  return { transform, transformLater, pinRequest: (info) => pinRequest(context, info), options: {} };
+}
+
+/** See `LineFormat.pinRequest`. */
+function pinRequest(context: ContextStore, info: Info): void {
+  try {
+    if (info[LINE_CONTEXT] === undefined) info[LINE_CONTEXT] = context.get() ?? null;
+  } catch {
+    // A line that cannot take the note is formatted in the context it is formatted in.
+  }
 }
 
 /** What a line's JSON is made of, read when it was logged. */

@@ -1,19 +1,20 @@
 import { PassThrough, Writable } from 'node:stream';
 import Transport from 'winston-transport';
-import { createContextStore } from '../../src/context';
+import { createContextStore, createRequestContext } from '../../src/context';
 import { createLogger } from '../../src/logger';
 import { MESSAGE } from '../../src/logLevels';
 import { createRedactor } from '../../src/redaction';
 
-function loggerTo(destination: NodeJS.WritableStream) {
+function loggerTo(destination: NodeJS.WritableStream, context = createContextStore(), transports?: Transport[]) {
   const stats = { droppedBySampling: 0, formatErrors: 0, transportErrors: 0 } as never;
   return createLogger({
     identity: { service: 'svc', version: '1', env: 'test', defaultTarget: 'app' },
     level: 'info',
-    context: createContextStore(),
+    context,
     redactor: createRedactor(),
     stats,
     destination,
+    transports,
   });
 }
 
@@ -122,6 +123,27 @@ describe('logger writes', () => {
     flush();
     await new Promise((resolve) => setImmediate(resolve));
     expect(out.lines().map((line) => line.message)).toEqual(['plain', 'with a stack', 'from a child', 'through the streams', 'direct again']);
+  });
+
+  it('keeps each line of its request while a transport that calls back later makes winston queue lines', async () => {
+    const context = createContextStore();
+    const slow = new ListTransport();
+    const { logger } = loggerTo(new PassThrough(), context, [slow]);
+    const a = createRequestContext('req-a');
+    const b = { ...createRequestContext('req-b'), fields: { tenant: 't-b' } };
+    const unsampled = { ...createRequestContext('req-c'), sampled: false };
+    // winston formats a line only once the transport has room: past 16 lines, later, in the callback's context.
+    context.run(a, () => Array.from({ length: 40 }, (_, i) => logger.info(`a ${i}`)));
+    context.run(b, () => Array.from({ length: 40 }, (_, i) => logger.info(`b ${i}`, { n: i })));
+    context.run(unsampled, () => logger.info('dropped by sampling'));
+    logger.child({ component: 'db' }).info('outside any request');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const lines = slow.seen.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toHaveLength(81);
+    expect(lines.filter((line) => String(line.message).startsWith('a ')).every((line) => line.request_id === 'req-a')).toBe(true);
+    expect(lines.filter((line) => String(line.message).startsWith('b ')).every((line) => line.request_id === 'req-b' && line.tenant === 't-b')).toBe(true);
+    expect(lines.at(-1)).toMatchObject({ message: 'outside any request', component: 'db' });
+    expect(lines.at(-1)).not.toHaveProperty('request_id');
   });
 
   it('never lets a silent logger or transport write', () => {
