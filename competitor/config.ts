@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineSettings, type DefineSettingsOptions, type EnvironmentVariable, type SettingsTable } from '../middleware';
 import { PROFILE_NAMES, profileOverridesSchema, resolveProfile, type ModelProfile, type ProfileName } from './model/profiles';
 
+/** The competitor's settings as resolved, its profile's overrides applied. */
 export interface CompetitorConfig {
   readonly port: number;
   readonly host: string;

@@ -8,6 +8,7 @@ export interface CompetitorConfig {
   readonly url: string;
 }
 
+/** The gateway's settings as resolved: from code, else the environment, else the defaults. */
 export interface GatewayConfig {
   readonly port: number;
   readonly host: string;

@@ -3,6 +3,7 @@ import { LOG_LEVEL_NAMES, type LogLevel } from './logLevels';
 import { DEFAULT_LOG_LIMITS, MAX_LOG_LIMIT, MIN_LOG_LINE_BYTES, MIN_LOG_STRING_LENGTH } from './logLimits';
 import { defineSettings } from './settings';
 
+/** sightline's settings as resolved: from code, else the environment, else the defaults. */
 export interface SightlineConfig {
   readonly enabled: boolean;
   readonly service: string;
@@ -37,6 +38,7 @@ export interface ConfigError {
   readonly message: string;
 }
 
+/** The settings, and each environment value refused on the way (its default used instead). */
 export interface LoadedConfig {
   readonly config: SightlineConfig;
   readonly errors: readonly ConfigError[];
@@ -45,6 +47,7 @@ export interface LoadedConfig {
 /** Values given in code win over the environment. */
 export type ConfigOverrides = Partial<SightlineConfig>;
 
+/** Shorter admin tokens are refused: they could be guessed. */
 export const ADMIN_TOKEN_MIN_LENGTH = 16;
 
 /** https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels */
@@ -174,6 +177,7 @@ export const SIGHTLINE_SETTINGS = defineSettings<SightlineConfig>(
 /** Every variable `loadConfig` reads. */
 export const CONFIG_VARIABLE_NAMES: readonly string[] = Object.freeze(SIGHTLINE_SETTINGS.variables.map((variable) => variable.name));
 
+/** Every setting's default. */
 export const CONFIG_DEFAULTS: SightlineConfig = SIGHTLINE_SETTINGS.defaults;
 
 /**

@@ -6,7 +6,9 @@ import { z } from 'zod';
  * The readings quote the text they refuse, because `configErrors` carries no value of its own.
  */
 export interface ValueKind<T> {
+  /** What a value given in code must pass. */
   readonly schema: z.ZodType<T, unknown>;
+  /** How an environment variable's text is read and checked. */
   readonly fromText: z.ZodType<T, string>;
 }
 

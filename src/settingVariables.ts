@@ -2,9 +2,11 @@ import type { Setting } from './setting';
 
 /** One environment variable as the docs' table lists it. */
 export interface EnvironmentVariable {
+  /** The variable's name (a row may name several, comma-separated). */
   readonly name: string;
   /** As the docs show it: a plain value is set in code, text with spaces or backticks is shown as is. */
   readonly default: string;
+  /** What it does (markdown). */
   readonly meaning: string;
 }
 

@@ -14,7 +14,10 @@ export interface DefineSettingsOptions<C> {
    * invalid throws either way.
    */
   readonly strict?: boolean;
-  /** Rules across settings, run once every value has passed its own schema; each problem names one setting. */
+  /**
+   * Rules across settings, run once every value has passed its own schema. Each problem names
+   * the setting to blame, reported as its value was given; out of strict mode that setting keeps its default.
+   */
   readonly check?: (config: Readonly<C>) => readonly CrossSettingProblem<C>[];
 }
 
