@@ -46,7 +46,8 @@ export function createCompetitorApp(options: CompetitorAppOptions = {}): Competi
   const environment = options.environment ?? process.env;
   const config = loadCompetitorConfig(environment);
   const obs = createObservability({
-    service: environment.OTEL_SERVICE_NAME ?? `competitor-${config.competitorId}`,
+    // An empty OTEL_SERVICE_NAME means unset, as OpenTelemetry reads it.
+    service: environment.OTEL_SERVICE_NAME || `competitor-${config.competitorId}`,
     environment,
     logger: options.logger,
   });

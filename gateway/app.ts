@@ -47,7 +47,8 @@ export function createGatewayApp(options: GatewayAppOptions = {}): GatewayApp {
   const competitors = createCompetitors(config.competitors, { maxSockets: config.upstreamMaxSockets, ...pool });
   const obs = createObservability({
     ...observability,
-    service: environment.OTEL_SERVICE_NAME ?? 'gateway',
+    // An empty OTEL_SERVICE_NAME means unset, as OpenTelemetry reads it.
+    service: environment.OTEL_SERVICE_NAME || 'gateway',
     environment,
     logger,
     streams: { upstreams: competitors.ids },
