@@ -32,8 +32,8 @@ const done = (): void => undefined;
  *
  * Then the line takes winston's own steps, in order: nothing while the logger is `silent`,
  * the logger's format (`transformLater`: the transports write in batches), and each transport
- * that is not `silent` gets `log()` when `logger.isLevelEnabled(level)` — which, with no
- * transport level, is the check winston-transport makes. The format drops the `exception`
+ * that is not `silent` gets `log()` when `logger.isLevelEnabled(level)` (asked once per level
+ * and logger level) — which, with no transport level, is the check winston-transport makes. The format drops the `exception`
  * flag (see logFormat), so that check of winston-transport never applies. Anything else takes
  * winston's streams, in order, with its request noted first (see `LineFormat.pinRequest`).
  * test/unit/loggerDifferential.test.ts holds both paths to the same bytes and requires the
@@ -42,6 +42,7 @@ const done = (): void => undefined;
 export function writeAroundStreams(logger: winston.Logger): DirectWrites {
   const streamWrite = logger.write.bind(logger) as (info: unknown, ...rest: unknown[]) => boolean;
   const counts = { lines: 0 };
+  const isLevelEnabled = levelCheck(logger);
 
   function takesLinesDirectly(transport: unknown): transport is BatchedStreamTransport {
     if (!(transport instanceof BatchedStreamTransport) || transport.format !== undefined || transport.level) return false;
@@ -68,7 +69,7 @@ export function writeAroundStreams(logger: winston.Logger): DirectWrites {
     if (!info[LEVEL]) info[LEVEL] = info.level;
     const formatted = (logger.format as unknown as LineFormat).transformLater(info);
     if (!formatted) return;
-    if (!logger.isLevelEnabled(formatted[LEVEL] as string)) return;
+    if (!isLevelEnabled(formatted[LEVEL] as string)) return;
     for (const transport of transports) if (!transport.silent) transport.log(formatted, done);
   }
 
@@ -85,4 +86,28 @@ export function writeAroundStreams(logger: winston.Logger): DirectWrites {
   } as winston.Logger['write'];
 
   return counts;
+}
+
+/**
+ * `logger.isLevelEnabled(level)`, asked once per level while the logger's level and levels
+ * stay the same: with no transport level of its own (as the direct path requires), nothing
+ * else decides it, and winston builds an array of its transports on every call.
+ */
+function levelCheck(logger: winston.Logger): (level: string) => boolean {
+  let answers = new Map<string, boolean>();
+  let level: string | undefined;
+  let levels: object | undefined;
+  return (asked) => {
+    if (logger.level !== level || logger.levels !== levels) {
+      answers = new Map();
+      level = logger.level;
+      levels = logger.levels;
+    }
+    let answer = answers.get(asked);
+    if (answer === undefined) {
+      answer = logger.isLevelEnabled(asked);
+      answers.set(asked, answer);
+    }
+    return answer;
+  };
 }
