@@ -51,6 +51,7 @@ export class ContainedTransport extends TransportStream {
     transport.on('warn', this.onTransportWarn);
   }
 
+  /** Hands the line to your transport's `log()`; a throw is reported, and `next` is called once either way. */
   override log(info: unknown, next: () => void): void {
     // The stream stalls for good if `next` is never called, and errors if called twice.
     let called = false;
@@ -79,6 +80,7 @@ export class ContainedTransport extends TransportStream {
     }
   }
 
+  /** Ends your transport with this one: the logger's `finish` waits for yours. */
   override _final(callback: (error?: Error | null) => void): void {
     const transport = this.transport;
     if (!transport.writable) {
