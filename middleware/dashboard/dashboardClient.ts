@@ -1,3 +1,6 @@
+import type { DashboardPoint } from '../../src/dashboard/dashboardFeed';
+import type { DashboardPool } from '../../src/dashboard/dashboardSnapshot';
+
 /**
  * The few DOM and uPlot shapes the script uses, declared here rather than through the DOM
  * library, which would replace Node's own `fetch` types everywhere else.
@@ -57,28 +60,9 @@ declare const uPlot: new (options: ChartOptions, data: (number | null)[][], targ
 declare const location: { reload(): void };
 declare function addEventListener(type: 'resize', listener: () => void): void;
 
-interface Point {
-  readonly time: number;
-  readonly requests_per_s: number;
-  readonly errors_per_s: number;
-  readonly p50_ms: number | null;
-  readonly p95_ms: number | null;
-  readonly in_flight: number;
-  readonly streams_active: number;
-  readonly rss_bytes: number;
-  readonly event_loop_lag_ms: number;
-}
-
-interface PoolFigures {
-  readonly name: string;
-  readonly state: string | null;
-  readonly total: number | null;
-  readonly available: number | null;
-  readonly busy: number | null;
-  readonly queue: number | null;
-  readonly requests_per_s: number | null;
-  readonly crashes: number | null;
-}
+// The feed's own shapes; type imports leave nothing in the served script.
+type Point = DashboardPoint;
+type PoolFigures = DashboardPool;
 
 interface Snapshot {
   readonly time: number;
