@@ -21,8 +21,9 @@ const done = (): void => undefined;
 
 /**
  * winston passes each line through two object-mode streams, the logger and then each
- * transport; that costs more than formatting the line. This writes a line around them, with
- * the same steps, when doing so cannot change what any transport receives:
+ * transport: about 1 µs a line on Node 24, two thirds more than the line costs without them.
+ * This writes a line around them, with the same steps, when doing so cannot change what any
+ * transport receives:
  *
  * - the logger is sightline's (its format is a `LineFormat`), writable, holds nothing queued
  *   either way, knows the line's level, and is read by its pipes only (one `data` listener
