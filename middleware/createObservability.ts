@@ -27,16 +27,19 @@ import { opsSecurityHeaders } from './security';
 import { spanIdentityStep } from './spanIdentity';
 import { traceContextStep, type TraceContextOptions } from './traceContext';
 
+/** Options of the access log that `obs.middleware()` writes: one JSON line per finished or aborted request. */
 export interface ObservabilityAccessLogOptions {
   /** Path prefixes not logged. Default: `/health`, `/metrics`. */
   readonly excludePaths?: readonly string[];
 }
 
+/** Options of the HTTP metrics that `obs.middleware()` records, and of the instance's metric registry. */
 export interface ObservabilityMetricsOptions extends TelemetryMetricsOptions {
   /** Path prefixes kept out of the HTTP metrics. Default: `/health`, `/metrics`, `/ops`. */
   readonly excludePaths?: readonly string[];
 }
 
+/** Options of stream observation (`obs.observeStream`, `obs.observeSse()`). */
 export interface ObservabilityStreamOptions {
   /** Upstream names allowed as the `upstream` label of stream metrics; others are labelled `other`. */
   readonly upstreams?: readonly string[];
@@ -48,9 +51,11 @@ export interface ObservabilityOptions extends TelemetryOptions {
   readonly requestId?: RequestIdOptions | false;
   /** `false`: `traceparent` is neither read nor answered (a trace id is still made for the logs). */
   readonly traceContext?: TraceContextOptions | false;
+  /** The access log in `obs.middleware()`; `false` writes no access lines (other logs are unaffected). */
   readonly accessLog?: ObservabilityAccessLogOptions | false;
   /** HTTP metrics in `obs.middleware()`; `false` leaves them out (the registry stays available). */
   readonly metrics?: ObservabilityMetricsOptions | false;
+  /** How streamed responses are observed and labelled. */
   readonly streams?: ObservabilityStreamOptions;
   /** Mirror the request context into this cls-hooked namespace (opt-in, costly). */
   readonly clsNamespace?: string;

@@ -1,9 +1,11 @@
 import TransportStream from 'winston-transport';
 import { isUrgentLevel, LEVEL, MESSAGE } from './logLevels';
 
+/** Options of `BatchedStreamTransport`, with winston's own transport options (`level`, `format`, …). */
 export interface BatchedStreamTransportOptions extends TransportStream.TransportStreamOptions {
+  /** Where the lines go (`process.stdout`, a file stream); its `error` events go to `onError`. */
   readonly stream: NodeJS.WritableStream;
-  /** Lines held before a write is forced within the same tick. */
+  /** Lines held before a write is forced within the same tick. Default 1000. */
   readonly maxBufferedLines?: number;
   /** How long a line may wait for others to share its write. Default 10 ms. */
   readonly flushDelayMs?: number;
@@ -48,6 +50,10 @@ export class BatchedStreamTransport extends TransportStream {
     stream.on('error', this.onError);
   }
 
+  /**
+   * Called by winston with each line: buffers it, or writes at once for `error` and `fatal`
+   * or when `maxBufferedLines` are held.
+   */
   override log(info: Record<string | symbol, unknown>, next: () => void): void {
     this.pending.push(info[MESSAGE]);
     if (isUrgentLevel(String(info[LEVEL])) || this.pending.length >= this.maxBufferedLines) {
@@ -83,6 +89,7 @@ export class BatchedStreamTransport extends TransportStream {
     }
   }
 
+  /** Called by winston when the transport is removed or the logger closed: writes what is buffered, then stops listening to the stream's errors (the stream is left open). */
   override close(): void {
     this.flush();
     this.stream.removeListener('error', this.onError);

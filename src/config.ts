@@ -5,24 +5,38 @@ import { defineSettings } from './settings';
 
 /** sightline's settings as resolved: from code, else the environment, else the defaults. */
 export interface SightlineConfig {
+  /** `false`: `obs.middleware()` is a pass-through (no ids, context or access log). `OBS_ENABLED`, default true. */
   readonly enabled: boolean;
+  /** `service` on every log line. `OTEL_SERVICE_NAME`, default `unknown_service`. */
   readonly service: string;
+  /** `version` on every log line. `SERVICE_VERSION`, default `0.0.0`. */
   readonly version: string;
+  /** `env` on every log line. `APP_ENV`, else `NODE_ENV`, default `development`. */
   readonly env: string;
+  /** The deployed commit. `GIT_COMMIT`; unset by default. */
   readonly commit: string | undefined;
+  /** The least severe level written. `LOG_LEVEL`, default `info`. */
   readonly logLevel: LogLevel;
+  /** Share of requests (0 to 1) whose `info` lines and below are kept. `LOG_SAMPLING_RATE_INFO`, default 1. */
   readonly logSamplingRateInfo: number;
   /** Characters a log string keeps (message, field values, keys); the rest is cut and marked. */
   readonly logMaxStringLength: number;
   /** UTF-8 bytes of a log line; fields that would not fit are left out and counted. */
   readonly logMaxLineBytes: number;
+  /** `false`: no HTTP or process metrics, and `/metrics` answers 404. `OBS_METRICS_ENABLED`, default true. */
   readonly metricsEnabled: boolean;
   /** Prepended to every metric name sightline registers (`myapp_`). */
   readonly metricsPrefix: string;
+  /** `true`: `/metrics` is served without the admin token. `OBS_METRICS_PUBLIC`, default false. */
   readonly metricsPublic: boolean;
   /** `false`: every `/health` endpoint answers 404. */
   readonly healthEnabled: boolean;
+  /**
+   * Bearer token for `/ops/*` and `/metrics`, at least `ADMIN_TOKEN_MIN_LENGTH` characters.
+   * Unset (the default), they answer 404. `OBS_ADMIN_TOKEN`, else `ADMIN_SECRET`.
+   */
   readonly adminToken: string | undefined;
+  /** OpenTelemetry tracing. `OBS_TRACING_ENABLED`, default false. */
   readonly tracingEnabled: boolean;
   /** `false`: `/ops/dashboard` answers 404. */
   readonly dashboardEnabled: boolean;
@@ -34,7 +48,9 @@ export interface SightlineConfig {
 
 /** One configuration problem, named by the environment variable that caused it. */
 export interface ConfigError {
+  /** The environment variable's name (`LOG_LEVEL`). */
   readonly variable: string;
+  /** What was wrong with its value; the default was used instead. */
   readonly message: string;
 }
 

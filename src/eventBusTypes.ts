@@ -4,15 +4,19 @@ import type { Redactor } from './redaction';
 
 /** One telemetry event as consumers receive it. Frozen at the top level: consumers share it. */
 export interface TelemetryEvent {
+  /** The name it was emitted with (`error_rate.exceeded`); consumers subscribe by name or pattern. */
   readonly name: string;
   /** When it was emitted, ISO 8601. */
   readonly time: string;
+  /** Numbers by name (`{ rate: 0.12 }`); empty when none were given. */
   readonly measurements: Readonly<Record<string, number>>;
   /** Redacted, JSON-safe. */
   readonly metadata: Readonly<Record<string, unknown>>;
   /** Ids of the request being served when the event was emitted, if any. */
   readonly request_id?: string;
+  /** W3C trace id (32 hex digits) of the request being served, if any. */
   readonly trace_id?: string;
+  /** W3C span id (16 hex digits) of the request being served, if any. */
   readonly span_id?: string;
 }
 
@@ -88,11 +92,15 @@ export interface EventBusOptions {
 
 /** One consumer's part of `EventBusStats`. */
 export interface ConsumerStats {
+  /** The name or pattern it subscribed with. */
   readonly pattern: string;
+  /** Whether it is switched off after failures. */
   readonly circuit: CircuitState;
   /** Events it handled successfully. */
   readonly delivered: number;
+  /** Deliveries to it not yet settled or timed out. */
   readonly inFlight: number;
+  /** Its failures by kind. */
   readonly failures: Readonly<Record<ConsumerFailureKind, number>>;
 }
 
@@ -102,8 +110,11 @@ export interface EventBusStats {
   readonly emitted: number;
   /** Accepted events not yet handed to consumers. */
   readonly queued: number;
+  /** Events left out, by reason. */
   readonly dropped: Readonly<Record<DropReason, number>>;
+  /** Failures of all consumers together, by kind. */
   readonly consumerFailures: Readonly<Record<ConsumerFailureKind, number>>;
+  /** Each consumer's figures, by its name. */
   readonly consumers: Readonly<Record<string, ConsumerStats>>;
 }
 
@@ -116,9 +127,11 @@ export interface EventBus {
   emit(name: string, measurements?: Readonly<Record<string, number>>, metadata?: Readonly<Record<string, unknown>>): void;
   /** Returns the function that unsubscribes (idempotent). */
   subscribe(pattern: string, consumer: EventConsumer, options?: SubscribeOptions): () => void;
+  /** Keeps this share (0 to 1) of the events matching `pattern` from now on, replacing its earlier rate; throws on a bad pattern or rate. */
   setSamplingRate(pattern: string, rate: number): void;
   /** The configured rates by name or pattern; names not covered keep every event. */
   samplingRates(): Readonly<Record<string, number>>;
+  /** The bus's counts now, as a snapshot. */
   stats(): EventBusStats;
   /**
    * Resolves once every queued event is delivered and every delivery has settled or timed

@@ -4,22 +4,30 @@ import type { HealthProbe, ProbeOutcome } from './healthProbes';
 import type { SightlineMetrics } from './metrics';
 import { roundToThousandths } from './roundToThousandths';
 
+/** A health report's verdict: `pass` when every check passed, `warn` when only non-critical ones failed, `fail` when a critical one did. */
 export type HealthStatus = 'pass' | 'warn' | 'fail';
 
 /** The last run of one check. */
 export interface CheckResult {
+  /** Whether the probe passed within its timeout. */
   readonly ok: boolean;
+  /** Whether the check was registered as critical: failing, it fails readiness. */
   readonly critical: boolean;
+  /** How long the probe took, in milliseconds (its timeout when it timed out). */
   readonly latency_ms: number;
+  /** The probe's message, or `timed out after … ms`. */
   readonly message?: string;
+  /** The value the probe measured, if it reported one. */
   readonly observed?: number;
   /** ISO 8601. */
   readonly checked_at: string;
 }
 
+/** The result of running the health checks: the verdict, and each check's result by name. */
 export interface HealthReport {
   /** `warn`: only non-critical checks failed. `fail`: a critical one did. */
   readonly status: HealthStatus;
+  /** Every registered check's result, by its name. */
   readonly checks: Readonly<Record<string, CheckResult>>;
 }
 
@@ -34,6 +42,7 @@ export interface HealthRegistryOptions {
   readonly deadlineMs?: number;
 }
 
+/** How a health check runs: its timeout, whether it is critical, and how long its result is reused. */
 export interface RegisterCheckOptions {
   /** The probe's signal aborts and the check fails after this long. Default: the registry's `defaultTimeoutMs`. */
   readonly timeoutMs?: number;
@@ -46,11 +55,18 @@ export interface RegisterCheckOptions {
 /** Statistics of an application pool for the detailed view (workers busy, queue length, …). */
 export type PoolStatsReader = () => Record<string, unknown>;
 
+/** The health checks and pools of one instance, which `/health` endpoints report. */
 export interface HealthRegistry {
+  /**
+   * Adds a check run by `check()`. `name` is 1 to 64 letters, digits, `_`, `.` or `-`, starting
+   * with a letter or digit; throws if the name is taken or invalid or an option is bad.
+   */
   register(name: string, probe: HealthProbe, options?: RegisterCheckOptions): void;
   /** False when no check had that name. */
   unregister(name: string): boolean;
+  /** Adds a pool whose statistics the detailed health view shows; names follow `register`'s rule, and a taken name throws. */
   registerPool(name: string, stats: PoolStatsReader): void;
+  /** False when no pool had that name. */
   unregisterPool(name: string): boolean;
   /** Every pool's statistics; a pool whose function throws reports `{ error }` instead. */
   pools(): Record<string, unknown>;

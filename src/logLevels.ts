@@ -1,4 +1,4 @@
-/** winston's npm levels with `fatal` above `error`; lower number = more severe. */
+/** The log levels by name: winston's npm levels with `fatal` above `error`. A lower number is more severe. */
 export const LOG_LEVELS = Object.freeze({
   fatal: 0,
   error: 1,

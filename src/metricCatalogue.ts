@@ -17,11 +17,15 @@ export interface MetricDefinition {
   readonly section: MetricSection;
 }
 
+/** The part of sightline a metric belongs to, which groups it in the README's metric table. */
 export type MetricSection = 'http' | 'stream' | 'logging' | 'health' | 'ops' | 'events' | 'pool';
 
 const HTTP_LABELS = ['method', 'route', 'status_code'] as const;
 
-/** Every metric sightline defines. The README's metric table is rendered from this list. */
+/**
+ * Every metric sightline defines, by its stable key. The README's metric table is rendered
+ * from this list. Read it, never change it: the registry makes each metric from its entry.
+ */
 export const METRIC_CATALOGUE = {
   httpRequestDuration: {
     name: 'http_request_duration_seconds',

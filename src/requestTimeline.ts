@@ -1,3 +1,4 @@
+/** How much of recent requests' log lines the timeline keeps (`GET /ops/requests/:request_id`). */
 export interface RequestTimelineOptions {
   /** Requests kept; the oldest goes first. Default 500. */
   readonly requests?: number;
@@ -7,23 +8,29 @@ export interface RequestTimelineOptions {
   readonly maxBytes?: number;
 }
 
+/** One log line of a request as written (its JSON fields), with its time since the request's first line. */
 export interface TimelineEntry extends Record<string, unknown> {
   /** Milliseconds since the request's first line. */
   readonly elapsed_ms: number;
 }
 
+/** A recent request's log lines, as `GET /ops/requests/:request_id` answers them. */
 export interface RequestTimelineView {
+  /** The request's id, as asked for. */
   readonly request_id: string;
+  /** Its lines in the order written, at most `linesPerRequest`. */
   readonly lines: readonly TimelineEntry[];
   /** Lines written for the request beyond `linesPerRequest`. */
   readonly lines_dropped: number;
 }
 
+/** The log lines of recent requests, kept in one fixed-size buffer. */
 export interface RequestTimeline {
   /** Called by the log format with each line written for a request. */
   record(requestId: string, line: string): void;
   /** The lines of a recent request, parsed, in the order written. */
   get(requestId: string): RequestTimelineView | undefined;
+  /** How many requests it holds lines of now. */
   readonly size: number;
 }
 

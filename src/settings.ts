@@ -23,13 +23,17 @@ export interface DefineSettingsOptions<C> {
 
 /** A rule across settings broken: the setting to blame, and why. */
 export interface CrossSettingProblem<C> {
+  /** The setting to blame, by its key in the table. */
   readonly key: keyof C;
+  /** Why the combination is refused, in a sentence. */
   readonly message: string;
 }
 
 /** What `load` read, and what it refused (empty unless the table is not strict). */
 export interface LoadedSettings<C> {
+  /** Every setting's value: given in code, else read from the environment, else its default. */
   readonly config: Readonly<C>;
+  /** Each value refused, with the variable it came from; a refused setting has its default in `config`. */
   readonly problems: readonly SettingProblem[];
 }
 
