@@ -24,7 +24,7 @@ export { LOG_LEVELS } from './logLevels';
 export type { LogLevel } from './logLevels';
 export type { LogStats } from './logStats';
 export type { RedactionOptions } from './redaction';
-export type { SightlineMetrics, MetricsOptions, MetricSpec, HistogramSpec } from './metrics';
+export type { SightlineMetrics, MetricsOptions, MetricSpec, HistogramSpec, HistogramKey, CatalogueMetric } from './metrics';
 export { METRIC_CATALOGUE } from './metricCatalogue';
 export type { MetricDefinition, MetricType, MetricSection, CatalogueKey } from './metricCatalogue';
 export type { StreamObservation, StreamFigures, StreamOutcome } from './streamObservation';
@@ -44,7 +44,7 @@ export type { HealthRegistry, HealthReport, CheckResult, HealthStatus, RegisterC
 export type { EventBus, TelemetryEvent, EventConsumer, SubscribeOptions, EventBusStats } from './eventBus';
 export type { ConsumerStats, ConsumerFailureKind, CircuitState, DropReason } from './eventBusTypes';
 export type { Job, JobRun, JobSummary, JobRegistrationOptions } from './jobRegistry';
-export type { RuntimeSettings, RuntimeSettingsView, SettingsUpdate } from './runtimeSettings';
+export type { RuntimeSettings, RuntimeSettingsView, SettingsUpdate, SettingsChange } from './runtimeSettings';
 export type { RequestTimeline, RequestTimelineOptions, RequestTimelineView, TimelineEntry } from './requestTimeline';
 export type { SignalHandling, SignalHandlingOptions } from './gracefulShutdown';
 export type { AttachServerOptions } from './clientErrorResponder';

@@ -11,6 +11,10 @@ import type { LogLimits } from './logLimits';
 import type { LogStats } from './logStats';
 import type { RedactionOptions, Redactor } from './redaction';
 
+/**
+ * An instance's winston logger (`obs.logger`): the levels `fatal`, `error`, `warn`, `info`,
+ * `http`, `verbose`, `debug`, `silly`; each line JSON with the request's ids, redacted.
+ */
 export type SightlineLogger = winston.Logger & { fatal: winston.LeveledLogMethod };
 
 export interface LoggerOptions {

@@ -27,7 +27,8 @@ export interface HistogramSpec<L extends string> extends MetricSpec<L> {
   readonly buckets?: readonly number[];
 }
 
-type HistogramKey = {
+/** The catalogue keys of sightline's histograms, whose buckets `MetricsOptions.buckets` may set. */
+export type HistogramKey = {
   [K in CatalogueKey]: (typeof METRIC_CATALOGUE)[K]['type'] extends 'histogram' ? K : never;
 }[CatalogueKey];
 
@@ -46,7 +47,8 @@ export interface MetricsOptions {
   readonly logStats?: () => Readonly<LogStats>;
 }
 
-type CatalogueMetric<K extends CatalogueKey> = (typeof METRIC_CATALOGUE)[K]['type'] extends 'counter'
+/** The prom-client metric `catalogued(key)` answers: a Counter, Gauge or Histogram, as the catalogue types it. */
+export type CatalogueMetric<K extends CatalogueKey> = (typeof METRIC_CATALOGUE)[K]['type'] extends 'counter'
   ? Counter<string>
   : (typeof METRIC_CATALOGUE)[K]['type'] extends 'gauge'
     ? Gauge<string>

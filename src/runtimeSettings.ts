@@ -24,9 +24,13 @@ export interface EventSamplingControl {
   setSamplingRate(pattern: string, rate: number): void;
 }
 
+/** One setting a `PUT /ops/config` changed, as it is answered and logged. */
 export interface SettingsChange {
+  /** The setting's name as the patch gives it (`log_level`, `event_sampling.pool.*`, …). */
   readonly setting: string;
+  /** Its value before the change; undefined when it had none. */
   readonly old: unknown;
+  /** Its value now. */
   readonly new: unknown;
 }
 
