@@ -2,7 +2,7 @@ import { ibanLengthAt } from './iban';
 import type { TextKeySensitivity } from './keyDecisionCache';
 import { isCardNumber } from './paymentCards';
 import { createSecretPatterns } from './secretPatterns';
-import { createPairRedaction, encodedEqualsLength, isKeyChar } from './textPairs';
+import { createPairRedaction, encodedEqualsLength, isKeyChar, type PairRedaction } from './textPairs';
 
 /**
  * Redaction of secret-shaped substrings in any string: bearer and basic credentials, JWTs,
@@ -110,6 +110,112 @@ function apiKeyPrefixEndsAt(s: string, i: number): boolean {
   return false;
 }
 
+/**
+ * `Basic x` written as a whole header value: at the start or after `:`, `=` or a quote,
+ * and at the end or before a quote, `,` or `;`.
+ */
+function headerContext(text: string, offset: number, length: number): boolean {
+  let i = offset - 1;
+  while (i >= 0 && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i--;
+  if (i >= 0) {
+    const c = text.charCodeAt(i);
+    if (c !== 58 && c !== 61 && c !== 34 && c !== 39) return false;
+  }
+  const end = offset + length;
+  if (end === text.length) return true;
+  const c = text.charCodeAt(end);
+  return c === 34 || c === 39 || c === 44 || c === 59;
+}
+
+/** Tells `Basic dXNlcjpwYXNz` from `basic usage` in prose. */
+function looksBase64(token: string): boolean {
+  return token.length >= 8 && (/[0-9+/=]/.test(token) || /[A-Z]/.test(token.slice(1)));
+}
+
+/** One pass over the characters from the first trigger: which value shapes can be present. */
+function scan(s: string, from: number, pairs: PairRedaction): number {
+  const n = s.length;
+  let flags = 0;
+  let prev = from > 0 ? s.charCodeAt(from - 1) : 0;
+  for (let i = from; i < n; i++) {
+    const c = s.charCodeAt(i);
+    // One table load passes over most characters, cheaper than the switch's compares.
+    if (c < 128 && SCANNED_CHARACTERS[c] === 1) {
+      switch (c) {
+        case 45: // -
+          if (apiKeyPrefixEndsAt(s, i)) flags |= F_API;
+          else if (s.charCodeAt(i + 1) === 45 && s.startsWith('-----BEGIN', i)) flags |= F_PEM;
+          break;
+        case 58: // :
+          if (s.charCodeAt(i + 1) === 47 && s.charCodeAt(i + 2) === 47) flags |= F_URL;
+          if ((flags & F_PAIR) === 0 && isKeyTail(prev) && pairs.sensitiveKeyBefore(s, i)) flags |= F_PAIR;
+          break;
+        case 61: // =
+          if ((flags & F_PAIR) === 0 && isKeyTail(prev) && pairs.sensitiveKeyBefore(s, i)) flags |= F_PAIR;
+          break;
+        case 64: // @
+          flags |= F_AT;
+          break;
+        case 37: // %40, %3D, %253D
+          if (s.charCodeAt(i + 1) === 52 && s.charCodeAt(i + 2) === 48) flags |= F_AT;
+          else if ((flags & F_ENCODED_PAIR) === 0 && encodedEqualsLength(s, i) > 0 && pairs.sensitiveEncodedKeyBefore(s, i)) {
+            flags |= F_ENCODED_PAIR;
+          }
+          break;
+        case 95: // _
+          if (apiKeyPrefixEndsAt(s, i)) flags |= F_API;
+          break;
+        case 65: // A
+        case 83: // S
+        case 121: // y
+          flags |= shapeAtLetter(s, i, c);
+          break;
+        case 74: // J of eyJ
+          if (prev === 121 && s.charCodeAt(i - 2) === 101) flags |= F_JWT;
+          break;
+        case 66: // B
+        case 98: // b
+          if (authSchemeAt(s, i)) flags |= F_AUTH;
+          break;
+      }
+    }
+    prev = c;
+  }
+  return flags;
+}
+
+/** Censors every email address in `s`; `emailRe` is the sticky email pattern. */
+function redactEmails(s: string, emailRe: RegExp, censor: string): string {
+  const n = s.length;
+  let out = '';
+  let last = 0;
+  let i = 0;
+  let at = s.indexOf('@');
+  let encoded = s.indexOf('%40');
+  while (i < n) {
+    // Each search only moves forwards: linear however many `@` there are.
+    if (at >= 0 && at < i) at = s.indexOf('@', i);
+    if (encoded >= 0 && encoded < i) encoded = s.indexOf('%40', i);
+    const sep = at < 0 ? encoded : encoded < 0 ? at : Math.min(at, encoded);
+    if (sep < 0) break;
+    const next = sep + (sep === at ? 1 : 3);
+    let start = sep;
+    const min = Math.max(last, sep - 64);
+    while (start > min && isEmailLocalChar(s.charCodeAt(start - 1))) start--;
+    if (start < sep) {
+      emailRe.lastIndex = start;
+      const m = emailRe.exec(s);
+      if (m !== null) {
+        out += s.slice(last, start) + censor;
+        last = i = start + m[0].length;
+        continue;
+      }
+    }
+    i = next;
+  }
+  return last === 0 ? s : out + s.slice(last);
+}
+
 /** A redactor of strings; `textKeySensitivity` decides (and caches) a key name found in text. */
 export function createStringRedaction(
   censor: string,
@@ -147,112 +253,6 @@ export function createStringRedaction(
     return keyId === undefined ? censor : keyId + (separator ?? '') + censor;
   }
 
-  /**
-   * `Basic x` written as a whole header value: at the start or after `:`, `=` or a quote,
-   * and at the end or before a quote, `,` or `;`.
-   */
-  function headerContext(text: string, offset: number, length: number): boolean {
-    let i = offset - 1;
-    while (i >= 0 && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i--;
-    if (i >= 0) {
-      const c = text.charCodeAt(i);
-      if (c !== 58 && c !== 61 && c !== 34 && c !== 39) return false;
-    }
-    const end = offset + length;
-    if (end === text.length) return true;
-    const c = text.charCodeAt(end);
-    return c === 34 || c === 39 || c === 44 || c === 59;
-  }
-
-  /** Tells `Basic dXNlcjpwYXNz` from `basic usage` in prose. */
-  function looksBase64(token: string): boolean {
-    return token.length >= 8 && (/[0-9+/=]/.test(token) || /[A-Z]/.test(token.slice(1)));
-  }
-
-  /** One pass over the characters from the first trigger: which value shapes can be present. */
-  function scan(s: string, from: number): number {
-    const n = s.length;
-    let flags = 0;
-    let prev = from > 0 ? s.charCodeAt(from - 1) : 0;
-    for (let i = from; i < n; i++) {
-      const c = s.charCodeAt(i);
-      // One table load passes over most characters, cheaper than the switch's compares.
-      if (c < 128 && SCANNED_CHARACTERS[c] === 1) {
-        switch (c) {
-          case 45: // -
-            if (apiKeyPrefixEndsAt(s, i)) flags |= F_API;
-            else if (s.charCodeAt(i + 1) === 45 && s.startsWith('-----BEGIN', i)) flags |= F_PEM;
-            break;
-          case 58: // :
-            if (s.charCodeAt(i + 1) === 47 && s.charCodeAt(i + 2) === 47) flags |= F_URL;
-            if ((flags & F_PAIR) === 0 && isKeyTail(prev) && pairs.sensitiveKeyBefore(s, i)) flags |= F_PAIR;
-            break;
-          case 61: // =
-            if ((flags & F_PAIR) === 0 && isKeyTail(prev) && pairs.sensitiveKeyBefore(s, i)) flags |= F_PAIR;
-            break;
-          case 64: // @
-            flags |= F_AT;
-            break;
-          case 37: // %40, %3D, %253D
-            if (s.charCodeAt(i + 1) === 52 && s.charCodeAt(i + 2) === 48) flags |= F_AT;
-            else if ((flags & F_ENCODED_PAIR) === 0 && encodedEqualsLength(s, i) > 0 && pairs.sensitiveEncodedKeyBefore(s, i)) {
-              flags |= F_ENCODED_PAIR;
-            }
-            break;
-          case 95: // _
-            if (apiKeyPrefixEndsAt(s, i)) flags |= F_API;
-            break;
-          case 65: // A
-          case 83: // S
-          case 121: // y
-            flags |= shapeAtLetter(s, i, c);
-            break;
-          case 74: // J of eyJ
-            if (prev === 121 && s.charCodeAt(i - 2) === 101) flags |= F_JWT;
-            break;
-          case 66: // B
-          case 98: // b
-            if (authSchemeAt(s, i)) flags |= F_AUTH;
-            break;
-        }
-      }
-      prev = c;
-    }
-    return flags;
-  }
-
-  function redactEmails(s: string): string {
-    const emailRe = patterns.email;
-    const n = s.length;
-    let out = '';
-    let last = 0;
-    let i = 0;
-    let at = s.indexOf('@');
-    let encoded = s.indexOf('%40');
-    while (i < n) {
-      // Each search only moves forwards: linear however many `@` there are.
-      if (at >= 0 && at < i) at = s.indexOf('@', i);
-      if (encoded >= 0 && encoded < i) encoded = s.indexOf('%40', i);
-      const sep = at < 0 ? encoded : encoded < 0 ? at : Math.min(at, encoded);
-      if (sep < 0) break;
-      const next = sep + (sep === at ? 1 : 3);
-      let start = sep;
-      const min = Math.max(last, sep - 64);
-      while (start > min && isEmailLocalChar(s.charCodeAt(start - 1))) start--;
-      if (start < sep) {
-        emailRe.lastIndex = start;
-        const m = emailRe.exec(s);
-        if (m !== null) {
-          out += s.slice(last, start) + censor;
-          last = i = start + m[0].length;
-          continue;
-        }
-      }
-      i = next;
-    }
-    return last === 0 ? s : out + s.slice(last);
-  }
-
   /** Runs the passes of the shapes `flags` says can be present. */
   function redactShapes(s: string, flags: number): string {
     let r = s;
@@ -268,7 +268,7 @@ export function createStringRedaction(
     // Before the key id itself is censored, which would leave its secret nothing to sit next to.
     if ((flags & F_AWS_KEY_ID) !== 0) r = r.replace(patterns.awsSecretByKeyId, replaceAwsSecret);
     if ((flags & F_API) !== 0) r = r.replace(patterns.apiKey, censorPattern);
-    if ((flags & F_AT) !== 0) r = redactEmails(r);
+    if ((flags & F_AT) !== 0) r = redactEmails(r, patterns.email, censor);
     if ((flags & F_DIGITS) !== 0) r = r.replace(patterns.cardOrIban, replaceCardOrIban);
     return r;
   }
@@ -280,7 +280,7 @@ export function createStringRedaction(
     // Most strings hold none of the characters a secret shape needs, found by one native
     // regex search; otherwise the characters from the first one on are looked at.
     const first = s.search(triggerRe);
-    let flags = first < 0 ? 0 : scan(s, first);
+    let flags = first < 0 ? 0 : scan(s, first, pairs);
     if (n >= MIN_DIGITS_LENGTH && digitsRe.test(s)) flags |= F_DIGITS;
     return flags === 0 ? s : redactShapes(s, flags);
   };

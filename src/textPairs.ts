@@ -61,20 +61,30 @@ function isCountText(s: string, from: number, to: number): boolean {
   return true;
 }
 
-/** `textKeySensitivity` decides (and caches) a key name found in text. */
-export function createPairRedaction(censor: string, textKeySensitivity: (key: string) => TextKeySensitivity): PairRedaction {
+/** The pair redaction of one string redactor: its compiled patterns and key decisions. */
+class PairRedactor implements PairRedaction {
   // key=value / key: value, with the key optionally quoted (JSON, util.inspect, escaped JSON).
-  const pairRe = /(?<![\w.-])(\w[\w.-]{0,63})\\?["']?[ \t]*([=:])[ \t]*/g;
-  const schemeRe = /(?:bearer|basic|token|digest|negotiate)[ \t]+/iy;
+  private readonly pairRe = /(?<![\w.-])(\w[\w.-]{0,63})\\?["']?[ \t]*([=:])[ \t]*/g;
+  private readonly schemeRe = /(?:bearer|basic|token|digest|negotiate)[ \t]+/iy;
+  private readonly censor: string;
+  private readonly textKeySensitivity: (key: string) => TextKeySensitivity;
+
+  constructor(censor: string, textKeySensitivity: (key: string) => TextKeySensitivity) {
+    this.censor = censor;
+    this.textKeySensitivity = textKeySensitivity;
+  }
 
   /** `key` starts at `keyStart` in `s` and is followed by `separator`. */
-  function isSensitiveAt(s: string, key: string, keyStart: number, separator: number): boolean {
-    const sensitivity = textKeySensitivity(key);
+  private isSensitiveAt(s: string, key: string, keyStart: number, separator: number): boolean {
+    const sensitivity = this.textKeySensitivity(key);
     if (sensitivity === 'none') return false;
     return sensitivity === 'always' || (separator === 61 && keyStart > 0 && isParameterStart(s.charCodeAt(keyStart - 1)));
   }
 
-  function redactPairs(s: string): string {
+  redactPairs(s: string): string {
+    const pairRe = this.pairRe;
+    const schemeRe = this.schemeRe;
+    const censor = this.censor;
     const n = s.length;
     let out = '';
     let last = 0;
@@ -83,7 +93,7 @@ export function createPairRedaction(censor: string, textKeySensitivity: (key: st
     while ((m = pairRe.exec(s)) !== null) {
       const key = m[1] as string;
       const separator = m[2] as string;
-      if (!isSensitiveAt(s, key, m.index, separator.charCodeAt(0))) continue;
+      if (!this.isSensitiveAt(s, key, m.index, separator.charCodeAt(0))) continue;
       const start = pairRe.lastIndex;
       if (start >= n) break;
       const q = s.charCodeAt(start);
@@ -142,7 +152,7 @@ export function createPairRedaction(censor: string, textKeySensitivity: (key: st
     return last === 0 ? s : out + s.slice(last);
   }
 
-  function sensitiveKeyBefore(s: string, separator: number): boolean {
+  sensitiveKeyBefore(s: string, separator: number): boolean {
     let end = separator;
     while (end > 0 && (s.charCodeAt(end - 1) === 32 || s.charCodeAt(end - 1) === 9)) end--;
     const q = s.charCodeAt(end - 1);
@@ -152,10 +162,10 @@ export function createPairRedaction(censor: string, textKeySensitivity: (key: st
     while (start > 0 && isKeyChar(s.charCodeAt(start - 1))) {
       if (--start < end - 64) return false; // longer than any key the pair regex takes
     }
-    return start < end && isSensitiveAt(s, s.slice(start, end), start, s.charCodeAt(separator));
+    return start < end && this.isSensitiveAt(s, s.slice(start, end), start, s.charCodeAt(separator));
   }
 
-  function sensitiveEncodedKeyBefore(s: string, percent: number): boolean {
+  sensitiveEncodedKeyBefore(s: string, percent: number): boolean {
     let start = percent;
     while (start > 0 && isKeyChar(s.charCodeAt(start - 1))) {
       if (--start < percent - 68) return false;
@@ -171,18 +181,19 @@ export function createPairRedaction(censor: string, textKeySensitivity: (key: st
       parameter = start > 0 && isParameterStart(s.charCodeAt(start - 1));
     }
     if (start >= percent) return false;
-    const sensitivity = textKeySensitivity(s.slice(start, percent));
+    const sensitivity = this.textKeySensitivity(s.slice(start, percent));
     return sensitivity === 'always' || (parameter && sensitivity === 'asParameter');
   }
 
-  function redactEncodedPairs(s: string): string {
+  redactEncodedPairs(s: string): string {
+    const censor = this.censor;
     const n = s.length;
     let out = '';
     let last = 0;
     let i = s.indexOf('%');
     while (i >= 0) {
       const length = encodedEqualsLength(s, i);
-      if (length > 0 && sensitiveEncodedKeyBefore(s, i)) {
+      if (length > 0 && this.sensitiveEncodedKeyBefore(s, i)) {
         const start = i + length;
         let end = start;
         while (end < n && !isEncodedValueEnd(s, end)) end++;
@@ -198,5 +209,9 @@ export function createPairRedaction(censor: string, textKeySensitivity: (key: st
     return last === 0 ? s : out + s.slice(last);
   }
 
-  return { redactPairs, redactEncodedPairs, sensitiveKeyBefore, sensitiveEncodedKeyBefore };
+}
+
+/** `textKeySensitivity` decides (and caches) a key name found in text. */
+export function createPairRedaction(censor: string, textKeySensitivity: (key: string) => TextKeySensitivity): PairRedaction {
+  return new PairRedactor(censor, textKeySensitivity);
 }
