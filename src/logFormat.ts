@@ -3,7 +3,7 @@ import { LINE_CONTEXT, type ContextStore, type RequestContext } from './context'
 import { isSampledLevel, MESSAGE } from './logLevels';
 import { DEFAULT_LOG_LIMITS, type LogLimits } from './logLimits';
 import type { LogStats } from './logStats';
-import { createStringBounds } from './logStringBounds';
+import { createStringBounds, type StringBounds } from './logStringBounds';
 import type { RedactionOptions, Redactor } from './redaction';
 
 export interface LineIdentity {
@@ -57,45 +57,88 @@ export interface LineFormat {
  * reduced form and counted.
  */
 export function createLineFormat(options: LineFormatOptions): LineFormat {
-  const { identity, context, redactor, stats, onRequestLine, limits = DEFAULT_LOG_LIMITS } = options;
-  const { service, version, env, defaultTarget } = identity;
-  const { maxStringLength } = limits;
-  const bounds = createStringBounds({
-    maxLength: limits.maxStringLength,
-    redactor,
-    maxEntries: options.redactionLimits?.maxEntries,
-    maxDepth: options.redactionLimits?.maxDepth,
-    onCut: () => {
-      stats.truncatedStrings += 1;
-    },
-  });
-  const identityMembers = `,"service":${JSON.stringify(service)},"version":${JSON.stringify(version)},"env":${JSON.stringify(env)}`;
-  const clock = createTimestampClock();
-  // A request writes several lines with the same ids: their JSON is made once.
-  const idMembers = new WeakMap<RequestContext, IdMembers>();
+  const { context } = options;
+  const lines = new LineRenderer(options);
 
-  function idMembersOf(request: RequestContext, requestId: string | undefined, traceId: string | undefined, spanId: string | undefined): string {
-    const known = idMembers.get(request);
-    if (known !== undefined && known.requestId === requestId && known.traceId === traceId && known.spanId === spanId) return known.text;
-    const text = idMember('request_id', requestId) + idMember('trace_id', traceId) + idMember('span_id', spanId);
-    idMembers.set(request, { requestId, traceId, spanId, text });
-    return text;
+  function transform(info: Info): Info | false {
+    const request = lines.requestOf(info);
+    if (request === false) return false;
+    info[MESSAGE] = lines.render(partsOf(info, request, request?.fields));
+    return withoutExceptionFlag(info);
+  }
+
+  function transformLater(info: Info): Info | false {
+    const request = lines.requestOf(info);
+    if (request === false) return false;
+    // The line's own fields first: a line that is made now needs no copy of the request's.
+    // A line whose flag is released below is made now, while the info still holds the flag.
+    const fields =
+      !carriesExceptionFlag(info) && hasOnlyPrimitiveValues(info) ? (request === undefined ? undefined : primitiveCopy(request.fields)) : null;
+    info[MESSAGE] = fields === null ? lines.render(partsOf(info, request, request?.fields)) : new LaterLine(partsOf(info, request, fields), lines);
+    return withoutExceptionFlag(info);
+  }
+
+  return { transform, transformLater, pinRequest: (info) => pinRequest(context, info), options: {} };
+}
+
+/** What `createLineFormat` makes each line's JSON with: its options, the string bounds, the clock and the requests' id members. */
+class LineRenderer {
+  private readonly service: string;
+  private readonly version: string;
+  private readonly env: string;
+  private readonly defaultTarget: string;
+  private readonly context: ContextStore;
+  private readonly redactor: Redactor;
+  private readonly stats: LogStats;
+  private readonly onRequestLine: ((requestId: string, line: string) => void) | undefined;
+  private readonly limits: LogLimits;
+  private readonly maxStringLength: number;
+  private readonly bounds: StringBounds;
+  private readonly identityMembers: string;
+  private readonly clock = createTimestampClock();
+  // A request writes several lines with the same ids: their JSON is made once.
+  private readonly idMembers = new WeakMap<RequestContext, IdMembers>();
+
+  constructor(options: LineFormatOptions) {
+    const { identity, stats, limits = DEFAULT_LOG_LIMITS } = options;
+    const { service, version, env, defaultTarget } = identity;
+    this.service = service;
+    this.version = version;
+    this.env = env;
+    this.defaultTarget = defaultTarget;
+    this.context = options.context;
+    this.redactor = options.redactor;
+    this.stats = stats;
+    this.onRequestLine = options.onRequestLine;
+    this.limits = limits;
+    this.maxStringLength = limits.maxStringLength;
+    this.bounds = createStringBounds({
+      maxLength: limits.maxStringLength,
+      redactor: options.redactor,
+      maxEntries: options.redactionLimits?.maxEntries,
+      maxDepth: options.redactionLimits?.maxDepth,
+      onCut: () => {
+        stats.truncatedStrings += 1;
+      },
+    });
+    this.identityMembers = `,"service":${JSON.stringify(service)},"version":${JSON.stringify(version)},"env":${JSON.stringify(env)}`;
   }
 
   /** The request a line belongs to, or false when sampling drops the line. */
-  function requestOf(info: Info): RequestContext | undefined | false {
+  requestOf(info: Info): RequestContext | undefined | false {
     const pinned = info[LINE_CONTEXT] as RequestContext | null | undefined;
-    const request = pinned === null ? undefined : (pinned ?? context.get());
+    const request = pinned === null ? undefined : (pinned ?? this.context.get());
     if (request !== undefined && !request.sampled && isSampledLevel(info.level)) {
-      stats.droppedBySampling += 1;
+      this.stats.droppedBySampling += 1;
       return false;
     }
     return request;
   }
 
-  function render(line: LineParts): string {
+  render(line: LineParts): string {
     const { info, request } = line;
-    const timestamp = clock.at(line.time);
+    const { redactor, bounds, stats, onRequestLine } = this;
+    const timestamp = this.clock.at(line.time);
     try {
       // Written as text rather than built as an object and stringified: one pass, no copies.
       // The members above a line's own fields come first and are never overwritten by them.
@@ -107,16 +150,16 @@ export function createLineFormat(options: LineFormatOptions): LineFormat {
         `{"timestamp":"${timestamp}","level":${JSON.stringify(info.level)},"message":`,
         redactor.string(unreadable ? UNREADABLE : bounds.string(messageText(message))),
         // A context pinned to an event may lack ids: those members are left out.
-        `${identityMembers},"target":${JSON.stringify(typeof target === 'string' ? bounds.string(target) : defaultTarget)}` +
-          (request === undefined ? '' : idMembersOf(request, line.requestId, line.traceId, line.spanId)),
-        limits.maxLineBytes,
+        `${this.identityMembers},"target":${JSON.stringify(typeof target === 'string' ? bounds.string(target) : this.defaultTarget)}` +
+          (request === undefined ? '' : this.idMembersOf(request, line.requestId, line.traceId, line.spanId)),
+        this.limits.maxLineBytes,
       );
       if (request !== undefined) {
         const { fields } = line;
         // A line's own field of the same name wins over the request's.
         for (const key in fields) {
           if (reserved.has(key) || fieldOf(info, key) !== undefined) continue;
-          if (out.hasRoom) out.add(member(fields[key], key));
+          if (out.hasRoom) out.add(this.member(fields[key], key));
           else if (fields[key] !== undefined) out.leaveOut();
         }
       }
@@ -124,7 +167,7 @@ export function createLineFormat(options: LineFormatOptions): LineFormat {
         if (reserved.has(key)) continue;
         const value = fieldOf(info, key);
         if (value === CANNOT_READ) unreadable = true;
-        if (out.hasRoom) out.add(member(value === CANNOT_READ ? UNREADABLE : value, key));
+        if (out.hasRoom) out.add(this.member(value === CANNOT_READ ? UNREADABLE : value, key));
         else if (value !== undefined) out.leaveOut();
       }
       // One count per line, as for a line written in the reduced form below.
@@ -135,60 +178,54 @@ export function createLineFormat(options: LineFormatOptions): LineFormat {
       return json;
     } catch (error) {
       stats.formatErrors += 1;
-      return JSON.stringify({
-        timestamp,
-        level: info.level,
-        message: 'log line could not be formatted',
-        service,
-        version,
-        env,
-        target: 'sightline',
-        request_id: line.requestId,
-        format_error: redactor.string(bounds.string(describeError(error))),
-      });
+      return this.reducedLine(line, timestamp, error);
     }
   }
 
-  function partsOf(info: Info, request: RequestContext | undefined, fields: Record<string, unknown> | undefined): LineParts {
-    return {
-      info,
-      request,
-      time: Date.now(),
-      requestId: request?.requestId,
-      traceId: request?.traceId,
-      spanId: request?.spanId,
-      fields,
-    };
+  /** The line written when its JSON could not be made. */
+  private reducedLine(line: LineParts, timestamp: string, error: unknown): string {
+    const { service, version, env } = this;
+    return JSON.stringify({
+      timestamp,
+      level: line.info.level,
+      message: 'log line could not be formatted',
+      service,
+      version,
+      env,
+      target: 'sightline',
+      request_id: line.requestId,
+      format_error: this.redactor.string(this.bounds.string(describeError(error))),
+    });
   }
 
-  function transform(info: Info): Info | false {
-    const request = requestOf(info);
-    if (request === false) return false;
-    info[MESSAGE] = render(partsOf(info, request, request?.fields));
-    return withoutExceptionFlag(info);
+  private idMembersOf(request: RequestContext, requestId: string | undefined, traceId: string | undefined, spanId: string | undefined): string {
+    const known = this.idMembers.get(request);
+    if (known !== undefined && known.requestId === requestId && known.traceId === traceId && known.spanId === spanId) return known.text;
+    const text = idMember('request_id', requestId) + idMember('trace_id', traceId) + idMember('span_id', spanId);
+    this.idMembers.set(request, { requestId, traceId, spanId, text });
+    return text;
   }
 
-  function transformLater(info: Info): Info | false {
-    const request = requestOf(info);
-    if (request === false) return false;
-    // The line's own fields first: a line that is made now needs no copy of the request's.
-    // A line whose flag is released below is made now, while the info still holds the flag.
-    const fields =
-      !carriesExceptionFlag(info) && hasOnlyPrimitiveValues(info) ? (request === undefined ? undefined : primitiveCopy(request.fields)) : null;
-    info[MESSAGE] =
-      fields === null ? render(partsOf(info, request, request?.fields)) : new LaterLine(partsOf(info, request, fields), render);
-    return withoutExceptionFlag(info);
-  }
-
-  function member(value: unknown, key: string): string {
+  private member(value: unknown, key: string): string {
     if (value === undefined) return '';
+    const { maxStringLength } = this;
     // Most members hold a number, a boolean or a short string: nothing to cut.
     const short = typeof value === 'string' ? value.length <= maxStringLength : typeof value !== 'object' || value === null;
-    const text = short && key.length <= maxStringLength ? redactor.jsonMember(key, value) : bounds.jsonMember(key, value);
+    const text = short && key.length <= maxStringLength ? this.redactor.jsonMember(key, value) : this.bounds.jsonMember(key, value);
     return text === undefined ? '' : `,${text}`;
   }
+}
 
-  return { transform, transformLater, pinRequest: (info) => pinRequest(context, info), options: {} };
+function partsOf(info: Info, request: RequestContext | undefined, fields: Record<string, unknown> | undefined): LineParts {
+  return {
+    info,
+    request,
+    time: Date.now(),
+    requestId: request?.requestId,
+    traceId: request?.traceId,
+    spanId: request?.spanId,
+    fields,
+  };
 }
 
 /** See `LineFormat.pinRequest`. */
@@ -222,11 +259,11 @@ class LaterLine {
 
   constructor(
     private readonly parts: LineParts,
-    private readonly render: (parts: LineParts) => string,
+    private readonly lines: LineRenderer,
   ) {}
 
   toString(): string {
-    if (this.text === undefined) this.text = this.render(this.parts);
+    if (this.text === undefined) this.text = this.lines.render(this.parts);
     return this.text;
   }
 }

@@ -37,41 +37,70 @@ const DEFAULT_MAX_DEPTH = 8;
  * only the long strings changed; any other value is passed on as it is.
  */
 export function createStringBounds(options: StringBoundsOptions): StringBounds {
-  const { maxLength, redactor, onCut } = options;
-  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
-  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-  let censor: string | undefined;
+  return new StringBounder(options);
+}
 
-  function cut(text: string): string {
+/** `createStringBounds`'s bounds: one per line format, its methods sharing the limits and the redactor. */
+class StringBounder implements StringBounds {
+  private readonly maxLength: number;
+  private readonly redactor: Redactor;
+  private readonly onCut: () => void;
+  private readonly maxEntries: number;
+  private readonly maxDepth: number;
+  private censor: string | undefined;
+
+  constructor(options: StringBoundsOptions) {
+    this.maxLength = options.maxLength;
+    this.redactor = options.redactor;
+    this.onCut = options.onCut;
+    this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  }
+
+  string(text: string): string {
+    return text.length > this.maxLength ? this.cut(text) : text;
+  }
+
+  jsonMember(key: string, value: unknown): string | undefined {
+    const { maxLength, redactor } = this;
+    if (key.length > maxLength) {
+      const [outKey, outValue] = this.longKeyEntry(key, value, 1, []);
+      return redactor.jsonMember(outKey, outValue);
+    }
+    if (typeof value === 'string') {
+      // The redactor writes the censor for a sensitive key's value without reading it.
+      return redactor.jsonMember(key, value.length > maxLength && !redactor.isSensitiveKey(key) ? this.cut(value) : value);
+    }
+    return redactor.jsonMember(key, typeof value === 'object' && value !== null ? this.bounded(value, 1, []) : value);
+  }
+
+  private cut(text: string): string {
+    const { maxLength, onCut } = this;
     onCut();
-    const redacted = redactor.string(text.slice(0, maxLength + CUT_MARGIN));
+    const redacted = this.redactor.string(text.slice(0, maxLength + CUT_MARGIN));
     const kept = sliceWhole(redacted, maxLength);
     return kept + truncationMarker(text.length - kept.length, text.length);
   }
 
-  function string(text: string): string {
-    return text.length > maxLength ? cut(text) : text;
-  }
-
   /** What the redactor writes for a sensitive key's value: a long key cut short may no longer look sensitive. */
-  function censored(): string {
-    censor ??= String(redactor.fields({ password: '' }).password);
-    return censor;
+  private censored(): string {
+    this.censor ??= String(this.redactor.fields({ password: '' }).password);
+    return this.censor;
   }
 
   /** The key and value of a member, `key` cut; the value is censored when the whole key is sensitive. */
-  function longKeyEntry(key: string, value: unknown, depth: number, stack: object[]): readonly [string, unknown] {
-    return [cut(key), redactor.isSensitiveKey(key) ? censored() : bounded(value, depth, stack)];
+  private longKeyEntry(key: string, value: unknown, depth: number, stack: object[]): readonly [string, unknown] {
+    return [this.cut(key), this.redactor.isSensitiveKey(key) ? this.censored() : this.bounded(value, depth, stack)];
   }
 
-  function bounded(value: unknown, depth: number, stack: object[]): unknown {
-    if (typeof value === 'string') return value.length > maxLength ? cut(value) : value;
+  private bounded(value: unknown, depth: number, stack: object[]): unknown {
+    if (typeof value === 'string') return value.length > this.maxLength ? this.cut(value) : value;
     if (typeof value !== 'object' || value === null) return value;
     // As the redactor writes it: a copy's reference back to its original must not lead to the original's long strings.
     if (stack.includes(value)) return CIRCULAR;
     stack.push(value);
     try {
-      return boundedObject(value, depth, stack, true);
+      return this.boundedObject(value, depth, stack, true);
     } catch {
       // A getter or Proxy trap that throws: the redactor marks the value itself.
       return value;
@@ -80,18 +109,19 @@ export function createStringBounds(options: StringBoundsOptions): StringBounds {
     }
   }
 
-  function boundedObject(o: object, depth: number, stack: object[], allowToJSON: boolean): unknown {
-    if (Array.isArray(o)) return depth > maxDepth ? o : boundedArray(o, depth, stack);
+  private boundedObject(o: object, depth: number, stack: object[], allowToJSON: boolean): unknown {
+    const { maxDepth } = this;
+    if (Array.isArray(o)) return depth > maxDepth ? o : this.boundedArray(o, depth, stack);
     const proto: unknown = Object.getPrototypeOf(o);
     if (proto !== Object.prototype && proto !== null) {
       if (ArrayBuffer.isView(o) || types.isAnyArrayBuffer(o) || types.isDate(o)) return o;
-      if (o instanceof Error || types.isNativeError(o)) return depth > maxDepth ? o : boundedError(o as Error, depth, stack);
-      if (types.isMap(o)) return depth > maxDepth ? o : boundedMap(o, depth, stack);
-      if (types.isSet(o)) return depth > maxDepth ? o : boundedSet(o, depth, stack);
-      if (types.isRegExp(o)) return boundedText(String(o), o);
+      if (o instanceof Error || types.isNativeError(o)) return depth > maxDepth ? o : this.boundedError(o as Error, depth, stack);
+      if (types.isMap(o)) return depth > maxDepth ? o : this.boundedMap(o, depth, stack);
+      if (types.isSet(o)) return depth > maxDepth ? o : this.boundedSet(o, depth, stack);
+      if (types.isRegExp(o)) return this.boundedText(String(o), o);
       if (types.isBoxedPrimitive(o)) {
         const primitive: unknown = (o as { valueOf(): unknown }).valueOf();
-        return typeof primitive === 'string' ? boundedText(primitive, o) : o;
+        return typeof primitive === 'string' ? this.boundedText(primitive, o) : o;
       }
     }
     if (allowToJSON) {
@@ -99,26 +129,29 @@ export function createStringBounds(options: StringBoundsOptions): StringBounds {
       if (typeof toJSON === 'function') {
         const json: unknown = toJSON.call(o);
         if (json !== o) {
-          const result = typeof json === 'object' && json !== null ? boundedObject(json, depth, stack, false) : bounded(json, depth, stack);
+          const result =
+            typeof json === 'object' && json !== null ? this.boundedObject(json, depth, stack, false) : this.bounded(json, depth, stack);
           return result === json ? o : result;
         }
       }
     }
-    return depth > maxDepth ? o : boundedRecord(o as Record<string, unknown>, depth, stack);
+    return depth > maxDepth ? o : this.boundedRecord(o as Record<string, unknown>, depth, stack);
   }
 
-  function boundedText(text: string, original: object): unknown {
-    return text.length > maxLength ? cut(text) : original;
+  private boundedText(text: string, original: object): unknown {
+    return text.length > this.maxLength ? this.cut(text) : original;
   }
 
-  function boundedRecord(o: Record<string, unknown>, depth: number, stack: object[]): unknown {
+  private boundedRecord(o: Record<string, unknown>, depth: number, stack: object[]): unknown {
+    const { maxLength } = this;
     const keys = Object.keys(o);
-    const limit = Math.min(keys.length, maxEntries);
+    const limit = Math.min(keys.length, this.maxEntries);
     let copy: Record<string, unknown> | undefined;
     for (let i = 0; i < limit; i++) {
       const key = keys[i] as string;
       const value = o[key];
-      const [outKey, outValue] = key.length > maxLength ? longKeyEntry(key, value, depth + 1, stack) : [key, bounded(value, depth + 1, stack)];
+      const [outKey, outValue] =
+        key.length > maxLength ? this.longKeyEntry(key, value, depth + 1, stack) : [key, this.bounded(value, depth + 1, stack)];
       if (copy === undefined && outKey === key && outValue === value) continue;
       if (copy === undefined) {
         copy = {};
@@ -132,12 +165,12 @@ export function createStringBounds(options: StringBoundsOptions): StringBounds {
     return copy;
   }
 
-  function boundedArray(a: readonly unknown[], depth: number, stack: object[]): unknown {
-    const limit = Math.min(a.length, maxEntries);
+  private boundedArray(a: readonly unknown[], depth: number, stack: object[]): unknown {
+    const limit = Math.min(a.length, this.maxEntries);
     let copy: unknown[] | undefined;
     for (let i = 0; i < limit; i++) {
       const value = a[i];
-      const outValue = bounded(value, depth + 1, stack);
+      const outValue = this.bounded(value, depth + 1, stack);
       if (outValue === value) continue;
       copy ??= a.slice();
       copy[i] = outValue;
@@ -145,13 +178,14 @@ export function createStringBounds(options: StringBoundsOptions): StringBounds {
     return copy ?? a;
   }
 
-  function boundedMap(m: ReadonlyMap<unknown, unknown>, depth: number, stack: object[]): unknown {
+  private boundedMap(m: ReadonlyMap<unknown, unknown>, depth: number, stack: object[]): unknown {
+    const { maxLength, maxEntries } = this;
     let entries: [unknown, unknown][] | undefined;
     let index = 0;
     for (const [k, v] of m) {
       if (index === maxEntries) break;
       const key = typeof k === 'string' ? k : String(k);
-      const [outKey, outValue] = key.length > maxLength ? longKeyEntry(key, v, depth + 1, stack) : [k, bounded(v, depth + 1, stack)];
+      const [outKey, outValue] = key.length > maxLength ? this.longKeyEntry(key, v, depth + 1, stack) : [k, this.bounded(v, depth + 1, stack)];
       if (entries === undefined && (outKey !== k || outValue !== v)) entries = [...m].slice(0, index);
       entries?.push([outKey, outValue]);
       index++;
@@ -161,13 +195,14 @@ export function createStringBounds(options: StringBoundsOptions): StringBounds {
     return new Map(entries);
   }
 
-  function boundedSet(s: ReadonlySet<unknown>, depth: number, stack: object[]): unknown {
+  private boundedSet(s: ReadonlySet<unknown>, depth: number, stack: object[]): unknown {
+    const { maxEntries } = this;
     // The redactor writes a Set as an array: an array also keeps entries that the cut makes equal.
     let copy: unknown[] | undefined;
     let index = 0;
     for (const value of s) {
       if (index === maxEntries) break;
-      const outValue = bounded(value, depth + 1, stack);
+      const outValue = this.bounded(value, depth + 1, stack);
       if (copy === undefined && outValue !== value) copy = [...s];
       if (copy !== undefined) copy[index] = outValue;
       index++;
@@ -175,38 +210,24 @@ export function createStringBounds(options: StringBoundsOptions): StringBounds {
     return copy ?? s;
   }
 
-  function boundedError(e: Error, depth: number, stack: object[]): unknown {
+  private boundedError(e: Error, depth: number, stack: object[]): unknown {
+    const { maxLength } = this;
     const name = typeof e.name === 'string' && e.name !== '' ? e.name : 'Error';
     const message = typeof e.message === 'string' ? e.message : String(e.message);
     const trace = typeof e.stack === 'string' ? e.stack : undefined;
     const code = (e as { code?: unknown }).code;
     const cause = e.cause;
-    const outCode = bounded(code, depth + 1, stack);
-    const outCause = bounded(cause, depth + 1, stack);
+    const outCode = this.bounded(code, depth + 1, stack);
+    const outCause = this.bounded(cause, depth + 1, stack);
     const long = name.length > maxLength || message.length > maxLength || (trace !== undefined && trace.length > maxLength);
     if (!long && outCode === code && outCause === cause) return e;
     // The members the redactor makes of an Error, in its order.
-    const copy: Record<string, unknown> = { type: string(name), message: string(message) };
-    if (trace !== undefined) copy.stack = string(trace);
+    const copy: Record<string, unknown> = { type: this.string(name), message: this.string(message) };
+    if (trace !== undefined) copy.stack = this.string(trace);
     if (code !== undefined) copy.code = outCode;
     if (cause !== undefined) copy.cause = outCause;
     return copy;
   }
-
-  return {
-    string,
-    jsonMember(key, value) {
-      if (key.length > maxLength) {
-        const [outKey, outValue] = longKeyEntry(key, value, 1, []);
-        return redactor.jsonMember(outKey, outValue);
-      }
-      if (typeof value === 'string') {
-        // The redactor writes the censor for a sensitive key's value without reading it.
-        return redactor.jsonMember(key, value.length > maxLength && !redactor.isSensitiveKey(key) ? cut(value) : value);
-      }
-      return redactor.jsonMember(key, typeof value === 'object' && value !== null ? bounded(value, 1, []) : value);
-    },
-  };
 }
 
 /**
