@@ -36,4 +36,12 @@ export default tseslint.config(
     },
   },
   ...layers.map(({ files, patterns }) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } })),
+  {
+    // One concept per file, functions a reader can hold in mind; tests are exempt (a table of cases is long by nature).
+    files: ['src/**/*.ts', 'src/**/*.mts', 'middleware/**/*.ts', 'gateway/**/*.ts', 'competitor/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'infra/**/*.ts'],
+    rules: {
+      'max-lines': ['error', { max: 400 }],
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+    },
+  },
 );
