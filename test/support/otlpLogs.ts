@@ -5,20 +5,18 @@ import {
   decodeJsonKeyValues,
   decodeProtoAnyValue,
   decodeProtoKeyValue,
-  decodeProtoKeyValues,
-  decodeProtoScopeName,
   I32,
   I64,
   integerAt,
   objectAt,
   objectsAt,
-  parseJsonRequest,
   stringAt,
   stringOf,
   varintOf,
   wireFields,
   type JsonObject,
 } from './otlpWire';
+import { decodeJsonEnvelope, decodeProtobufEnvelope } from './otlpEnvelope';
 
 export interface ReceivedLogRecord {
   timeUnixNano: bigint;
@@ -38,14 +36,6 @@ export interface ReceivedLogRecord {
 }
 
 type RecordFields = Omit<ReceivedLogRecord, 'resource' | 'scope'>;
-interface ScopeGroup {
-  scope: string;
-  records: RecordFields[];
-}
-interface ResourceGroup {
-  resource: Record<string, unknown>;
-  scopes: ScopeGroup[];
-}
 
 function emptyRecord(): RecordFields {
   return {
@@ -104,31 +94,9 @@ function decodeProtoLogRecord(buf: Buffer): RecordFields {
   return record;
 }
 
-function decodeProtoScopeLogs(buf: Buffer): ScopeGroup {
-  const group: ScopeGroup = { scope: '', records: [] };
-  for (const f of wireFields(buf)) {
-    if (f.field === 1) group.scope = decodeProtoScopeName(bytesOf(f));
-    else if (f.field === 2) group.records.push(decodeProtoLogRecord(bytesOf(f)));
-  }
-  return group;
-}
-
-function decodeProtoResourceLogs(buf: Buffer): ResourceGroup {
-  const group: ResourceGroup = { resource: {}, scopes: [] };
-  for (const f of wireFields(buf)) {
-    if (f.field === 1) group.resource = decodeProtoKeyValues(bytesOf(f), 1);
-    else if (f.field === 2) group.scopes.push(decodeProtoScopeLogs(bytesOf(f)));
-  }
-  return group;
-}
-
 /** ExportLogsServiceRequest in protobuf, records with their resource and scope. */
 export function decodeProtobufLogs(body: Buffer): ReceivedLogRecord[] {
-  const groups: ResourceGroup[] = [];
-  for (const f of wireFields(body)) {
-    if (f.field === 1) groups.push(decodeProtoResourceLogs(bytesOf(f)));
-  }
-  return flatten(groups);
+  return decodeProtobufEnvelope(body, decodeProtoLogRecord);
 }
 
 function decodeJsonLogRecord(record: JsonObject): RecordFields {
@@ -146,27 +114,7 @@ function decodeJsonLogRecord(record: JsonObject): RecordFields {
   };
 }
 
-function decodeJsonScopeLogs(scopeLogs: JsonObject): ScopeGroup {
-  return {
-    scope: stringAt(objectAt(scopeLogs, 'scope'), 'name'),
-    records: objectsAt(scopeLogs, 'logRecords').map(decodeJsonLogRecord),
-  };
-}
-
-function decodeJsonResourceLogs(resourceLogs: JsonObject): ResourceGroup {
-  return {
-    resource: decodeJsonKeyValues(objectsAt(objectAt(resourceLogs, 'resource'), 'attributes')),
-    scopes: objectsAt(resourceLogs, 'scopeLogs').map(decodeJsonScopeLogs),
-  };
-}
-
 /** ExportLogsServiceRequest in OTLP/JSON, records with their resource and scope. */
 export function decodeJsonLogs(body: Buffer): ReceivedLogRecord[] {
-  return flatten(objectsAt(parseJsonRequest(body), 'resourceLogs').map(decodeJsonResourceLogs));
-}
-
-function flatten(groups: ResourceGroup[]): ReceivedLogRecord[] {
-  return groups.flatMap(({ resource, scopes }) =>
-    scopes.flatMap(({ scope, records }) => records.map((record) => ({ ...record, resource, scope }))),
-  );
+  return decodeJsonEnvelope(body, { resources: 'resourceLogs', scopes: 'scopeLogs', items: 'logRecords' }, decodeJsonLogRecord);
 }

@@ -3,19 +3,17 @@ import {
   bytesOf,
   decodeJsonKeyValues,
   decodeProtoKeyValue,
-  decodeProtoKeyValues,
-  decodeProtoScopeName,
   I64,
   integerAt,
   objectAt,
   objectsAt,
-  parseJsonRequest,
   stringAt,
   stringOf,
   varintOf,
   wireFields,
   type JsonObject,
 } from './otlpWire';
+import { decodeJsonEnvelope, decodeProtobufEnvelope } from './otlpEnvelope';
 
 export interface ReceivedSpan {
   traceId: string;
@@ -32,14 +30,6 @@ export interface ReceivedSpan {
 }
 
 type SpanFields = Omit<ReceivedSpan, 'resource' | 'scope'>;
-interface ScopeGroup {
-  scope: string;
-  spans: SpanFields[];
-}
-interface ResourceGroup {
-  resource: Record<string, unknown>;
-  scopes: ScopeGroup[];
-}
 
 function decodeProtoStatusCode(buf: Buffer): number {
   let code = 0;
@@ -101,31 +91,9 @@ function decodeProtoSpan(buf: Buffer): SpanFields {
   return span;
 }
 
-function decodeProtoScopeSpans(buf: Buffer): ScopeGroup {
-  const group: ScopeGroup = { scope: '', spans: [] };
-  for (const f of wireFields(buf)) {
-    if (f.field === 1) group.scope = decodeProtoScopeName(bytesOf(f));
-    else if (f.field === 2) group.spans.push(decodeProtoSpan(bytesOf(f)));
-  }
-  return group;
-}
-
-function decodeProtoResourceSpans(buf: Buffer): ResourceGroup {
-  const group: ResourceGroup = { resource: {}, scopes: [] };
-  for (const f of wireFields(buf)) {
-    if (f.field === 1) group.resource = decodeProtoKeyValues(bytesOf(f), 1);
-    else if (f.field === 2) group.scopes.push(decodeProtoScopeSpans(bytesOf(f)));
-  }
-  return group;
-}
-
 /** ExportTraceServiceRequest in protobuf, spans with their resource and scope. */
 export function decodeProtobufTraces(body: Buffer): ReceivedSpan[] {
-  const groups: ResourceGroup[] = [];
-  for (const f of wireFields(body)) {
-    if (f.field === 1) groups.push(decodeProtoResourceSpans(bytesOf(f)));
-  }
-  return flatten(groups);
+  return decodeProtobufEnvelope(body, decodeProtoSpan);
 }
 
 function decodeJsonSpan(span: JsonObject): SpanFields {
@@ -142,27 +110,7 @@ function decodeJsonSpan(span: JsonObject): SpanFields {
   };
 }
 
-function decodeJsonScopeSpans(scopeSpans: JsonObject): ScopeGroup {
-  return {
-    scope: stringAt(objectAt(scopeSpans, 'scope'), 'name'),
-    spans: objectsAt(scopeSpans, 'spans').map(decodeJsonSpan),
-  };
-}
-
-function decodeJsonResourceSpans(resourceSpans: JsonObject): ResourceGroup {
-  return {
-    resource: decodeJsonKeyValues(objectsAt(objectAt(resourceSpans, 'resource'), 'attributes')),
-    scopes: objectsAt(resourceSpans, 'scopeSpans').map(decodeJsonScopeSpans),
-  };
-}
-
 /** ExportTraceServiceRequest in OTLP/JSON, spans with their resource and scope. */
 export function decodeJsonTraces(body: Buffer): ReceivedSpan[] {
-  return flatten(objectsAt(parseJsonRequest(body), 'resourceSpans').map(decodeJsonResourceSpans));
-}
-
-function flatten(groups: ResourceGroup[]): ReceivedSpan[] {
-  return groups.flatMap(({ resource, scopes }) =>
-    scopes.flatMap(({ scope, spans }) => spans.map((span) => ({ ...span, resource, scope }))),
-  );
+  return decodeJsonEnvelope(body, { resources: 'resourceSpans', scopes: 'scopeSpans', items: 'spans' }, decodeJsonSpan);
 }
