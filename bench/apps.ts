@@ -7,7 +7,8 @@ import promBundle from 'express-prom-bundle';
 import pinoHttp from 'pino-http';
 import { Registry, type Histogram } from 'prom-client';
 import { createObservability, type ObservabilityOptions } from '../middleware';
-import type { VariantName } from './variants';
+import { BEFORE_ENTRY_VARIABLE } from './beforeBuild';
+import { baseOf, isBefore, type VariantName } from './variants';
 
 export interface BenchApp {
   readonly app: Express;
@@ -20,9 +21,12 @@ export interface BenchApp {
   readonly shutdown: () => Promise<void>;
 }
 
+type CreateObservability = typeof createObservability;
+
 /** Loads Express: a traced variant's server must have called `instrumentProcess()` before requiring this module. */
 export function createBenchApp(variant: VariantName): BenchApp {
-  switch (variant) {
+  const create = isBefore(variant) ? createObservabilityBefore() : createObservability;
+  switch (baseOf(variant)) {
     case 'bare':
       return withoutObservability([]);
     case 'pino-http':
@@ -30,24 +34,38 @@ export function createBenchApp(variant: VariantName): BenchApp {
     case 'prom-bundle':
       return withPromBundle();
     case 'sightline-rate1':
-      return withSightline({ logSamplingRateInfo: 1 });
+      return withSightline(create, { logSamplingRateInfo: 1 });
     case 'sightline-rate0.1':
-      return withSightline({ logSamplingRateInfo: 0.1 });
+      return withSightline(create, { logSamplingRateInfo: 0.1 });
     case 'sightline-tracing':
-      return withTracing();
+      return withTracing(create);
     case 'sightline-disabled':
-      return withSightline({ logSamplingRateInfo: 1, enabled: false });
+      return withSightline(create, { logSamplingRateInfo: 1, enabled: false });
     case 'sightline-ids':
-      return withSightline({ logSamplingRateInfo: 1, accessLog: false, metrics: false });
+      return withSightline(create, { logSamplingRateInfo: 1, accessLog: false, metrics: false });
     case 'sightline-nometrics':
-      return withSightline({ logSamplingRateInfo: 1, metrics: false });
+      return withSightline(create, { logSamplingRateInfo: 1, metrics: false });
     case 'sightline-nologs':
-      return withSightline({ logSamplingRateInfo: 1, accessLog: false });
+      return withSightline(create, { logSamplingRateInfo: 1, accessLog: false });
     case 'sightline-cls':
-      return withSightline({ logSamplingRateInfo: 1, clsNamespace: 'bench' });
+      return withSightline(create, { logSamplingRateInfo: 1, clsNamespace: 'bench' });
     case 'opentelemetry':
       return withOpenTelemetryAlone();
   }
+}
+
+/**
+ * The earlier commit's package entry, built by the runner (./beforeBuild). Its node_modules is a
+ * link to this checkout's, so both builds share one Express, prom-client and OpenTelemetry; the
+ * options every variant passes are ones the earlier entry takes as well.
+ */
+function createObservabilityBefore(): CreateObservability {
+  const entry = process.env[BEFORE_ENTRY_VARIABLE];
+  if (entry === undefined || entry === '') throw new Error(`${BEFORE_ENTRY_VARIABLE} is not set: no build to compare with`);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const loaded = require(entry) as { createObservability?: unknown };
+  if (typeof loaded.createObservability !== 'function') throw new Error(`${entry} exports no createObservability`);
+  return loaded.createObservability as CreateObservability;
 }
 
 function withoutObservability(middlewares: readonly RequestHandler[]): BenchApp {
@@ -89,11 +107,11 @@ function routeTemplate(req: Request): string {
  * the real batch processor to an exporter that only counts them (an in-memory exporter would
  * grow without bound under load).
  */
-function withTracing(): BenchApp {
+function withTracing(create: CreateObservability): BenchApp {
   const exporter = new CountingSpanExporter();
   const spanProcessor = new BatchSpanProcessor({ exporter });
   return {
-    ...withSightline({ logSamplingRateInfo: 1, tracingEnabled: true, tracing: { spanProcessor } }),
+    ...withSightline(create, { logSamplingRateInfo: 1, tracingEnabled: true, tracing: { spanProcessor } }),
     spans: () => exporter.spans,
   };
 }
@@ -132,9 +150,9 @@ class CountingSpanExporter implements SpanExporter {
   }
 }
 
-function withSightline(extra: ObservabilityOptions): BenchApp {
+function withSightline(create: CreateObservability, extra: ObservabilityOptions): BenchApp {
   // `environment: {}`: nothing from the runner's environment (OBS_*, OTEL_*) changes a variant.
-  const obs = createObservability({ service: 'bench', version: '1.0.0', environment: {}, ...extra });
+  const obs = create({ service: 'bench', version: '1.0.0', environment: {}, ...extra });
   return {
     app: itemsApp([obs.middleware()]),
     logStats: () => ({ ...obs.logStats() }),

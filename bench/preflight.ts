@@ -1,6 +1,6 @@
 import { startServer, type StoppedServer } from './serverProcess';
 import type { BenchSettings } from './settings';
-import { isTraced, ROUTE_PATH, type VariantName } from './variants';
+import { baseOf, isTraced, ROUTE_PATH, type VariantName } from './variants';
 
 export interface LogCheck {
   readonly variant: VariantName;
@@ -96,7 +96,7 @@ function logLines(output: string, variant: VariantName): number {
 
 /** Sampling at 0.1 is random per request: the bounds only catch "nothing" and "everything". */
 function expectedLines(variant: VariantName, requests: number): Range {
-  switch (variant) {
+  switch (baseOf(variant)) {
     case 'bare':
     case 'prom-bundle':
     case 'sightline-disabled':
@@ -118,7 +118,7 @@ function expectedLines(variant: VariantName, requests: number): Range {
 
 /** Every request in the histogram when metrics are on; none when switched off (so the parts add up). */
 function expectedMetricRequests(variant: VariantName, requests: number): number | undefined {
-  switch (variant) {
+  switch (baseOf(variant)) {
     case 'bare':
     case 'pino-http':
     case 'opentelemetry':

@@ -2,7 +2,10 @@ import type { Sample } from './measure';
 import { writeRawReport, writeResultsSection } from './resultsFile';
 import type { LogCheck } from './preflight';
 import type { BenchSettings } from './settings';
-import { formulaOf, type PartCost, type TargetVerdict, type VariantSummary } from './summary';
+import type { BeforeBuild } from './beforeBuild';
+import type { BuildComparison } from './comparison';
+import { formulaOf, type PartCost, type VariantSummary } from './summary';
+import { targetText, verdictText, type TargetVerdict } from './targets';
 
 export interface RunInfo {
   readonly startedAt: string;
@@ -12,6 +15,8 @@ export interface RunInfo {
   readonly packages: Readonly<Record<string, string>>;
   readonly settings: BenchSettings;
   readonly loadAverage: { readonly start: readonly number[]; readonly end: readonly number[] };
+  /** The earlier build every sightline variant also ran on (`BENCH_BEFORE`). */
+  readonly before: BeforeBuild | undefined;
 }
 
 export interface BenchReport {
@@ -21,11 +26,15 @@ export interface BenchReport {
   readonly summaries: readonly VariantSummary[];
   readonly partCosts: readonly PartCost[];
   readonly verdicts: readonly TargetVerdict[];
+  readonly comparisons: readonly BuildComparison[];
   readonly warnings: readonly string[];
 }
 
 const SECTION_START = '<!-- bench:overhead:start -->';
 const SECTION_END = '<!-- bench:overhead:end -->';
+// A run with BENCH_BEFORE has its own section: it does not replace the standing results.
+const BEFORE_SECTION_START = '<!-- bench:before:start -->';
+const BEFORE_SECTION_END = '<!-- bench:before:end -->';
 
 const TABLE_HEADER = [
   'variant',
@@ -45,14 +54,6 @@ function tableRows(summaries: readonly VariantSummary[]): string[][] {
     s.medianLatencyP99Ms.toFixed(0),
     s.medianCpuMicrosPerRequest.toFixed(1),
   ]);
-}
-
-function verdictText(v: TargetVerdict): string {
-  if (v.pass === undefined || v.ratio === undefined || v.margin === undefined) return 'NOT MEASURED';
-  const sign = v.margin >= 0 ? '+' : '−';
-  const margin = `margin ${sign}${Math.abs(v.margin).toFixed(3)}`;
-  const rounds = `${v.roundsAtOrAbove}/${v.rounds} rounds at or above`;
-  return `${v.pass ? 'PASS' : 'MISS'} (${v.ratio.toFixed(3)}, ${margin}; ${rounds})`;
 }
 
 export function consoleTable(summaries: readonly VariantSummary[]): string {
@@ -79,12 +80,38 @@ function signed(micros: number): string {
   return `${micros < 0 ? '−' : '+'}${Math.abs(micros).toFixed(1)}`;
 }
 
+const COMPARISON_HEADER = [
+  'variant',
+  'ratio to bare, before',
+  'after',
+  'server CPU µs/req, before',
+  'after',
+  'change µs/req (median of rounds)',
+  'change range (rounds)',
+];
+
+function comparisonRows(comparisons: readonly BuildComparison[], wrap: (variant: string) => string = (v) => v): string[][] {
+  return comparisons.map((c) => [
+    wrap(c.variant),
+    c.ratioBefore.toFixed(3),
+    c.ratioAfter.toFixed(3),
+    c.cpuBefore.toFixed(1),
+    c.cpuAfter.toFixed(1),
+    signed(c.cpuChange),
+    `${signed(c.minRoundCpuChange)} to ${signed(c.maxRoundCpuChange)}`,
+  ]);
+}
+
+export function consoleComparisons(comparisons: readonly BuildComparison[]): string {
+  return alignedColumns([COMPARISON_HEADER, ...comparisonRows(comparisons)]);
+}
+
 export function consoleParts(costs: readonly PartCost[]): string {
   return alignedColumns([PART_HEADER, ...partRows(costs)]);
 }
 
 export function consoleVerdicts(verdicts: readonly TargetVerdict[]): string {
-  return verdicts.map((v) => `${v.variant} >= ${v.minRatio} of bare: ${verdictText(v)}`).join('\n');
+  return verdicts.map((v) => `${targetText(v.target)}: ${verdictText(v)}`).join('\n');
 }
 
 function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -165,7 +192,7 @@ function targetLines(verdicts: readonly TargetVerdict[]): string[] {
     '',
     markdownTable(
       ['target', 'verdict'],
-      verdicts.map((v) => [`\`${v.variant}\` ≥ ${v.minRatio} of bare`, verdictText(v)]),
+      verdicts.map((v) => [targetText(v.target, (variant) => `\`${variant}\``), verdictText(v)]),
     ),
   ];
 }
@@ -186,15 +213,31 @@ function partLines(partCosts: readonly PartCost[]): string[] {
   ];
 }
 
+function comparisonLines(before: BeforeBuild | undefined, comparisons: readonly BuildComparison[]): string[] {
+  if (before === undefined) return [];
+  return [
+    '### Before and after',
+    '',
+    `Every sightline variant ran twice in each round: on this checkout, and as \`<variant>@before\` on the`,
+    `build of ${before.commit.slice(0, 12)} (\`BENCH_BEFORE=${before.ref}\`: "${before.subject}"), compiled beside`,
+    "it against the same node_modules. The change is after − before of the server CPU µs/req within each",
+    'round (median and range over rounds); negative is cheaper.',
+    '',
+    markdownTable(COMPARISON_HEADER, comparisonRows(comparisons, (variant) => `\`${variant}\``)),
+    '',
+  ];
+}
+
 function noteLines(warnings: readonly string[]): string[] {
   return ['### Notes from this run', '', ...(warnings.length === 0 ? [NO_WARNINGS] : warnings.map((w) => `- ${w}`))];
 }
 
 function markdownSection(report: BenchReport, rawFile: string): string {
-  const { info, summaries, partCosts, verdicts, warnings } = report;
+  const { info, summaries, partCosts, verdicts, comparisons, warnings } = report;
+  const compared = info.before !== undefined;
   return [
-    SECTION_START,
-    '## Overhead of the request pipeline',
+    compared ? BEFORE_SECTION_START : SECTION_START,
+    compared ? '## Overhead of the request pipeline, before and after a change' : '## Overhead of the request pipeline',
     '',
     ...VARIANTS,
     '',
@@ -204,6 +247,7 @@ function markdownSection(report: BenchReport, rawFile: string): string {
     '',
     markdownTable(TABLE_HEADER, tableRows(summaries)),
     '',
+    ...comparisonLines(info.before, comparisons),
     ...targetLines(verdicts),
     '',
     ...partLines(partCosts),
@@ -211,7 +255,7 @@ function markdownSection(report: BenchReport, rawFile: string): string {
     ...noteLines(warnings),
     '',
     `Raw samples: \`${rawFile}\` (not committed).`,
-    SECTION_END,
+    compared ? BEFORE_SECTION_END : SECTION_END,
   ].join('\n');
 }
 
@@ -230,7 +274,10 @@ const FILE_INTRO = [
 ].join('\n');
 
 export function writeResultsMarkdown(file: string, report: BenchReport, rawFile: string): void {
-  writeResultsSection(file, { start: SECTION_START, end: SECTION_END, text: markdownSection(report, rawFile) }, FILE_INTRO);
+  const compared = report.info.before !== undefined;
+  const start = compared ? BEFORE_SECTION_START : SECTION_START;
+  const end = compared ? BEFORE_SECTION_END : SECTION_END;
+  writeResultsSection(file, { start, end, text: markdownSection(report, rawFile) }, FILE_INTRO);
 }
 
 export function writeRawJson(directory: string, report: BenchReport): string {

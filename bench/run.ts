@@ -2,9 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
+import { BEFORE_ENTRY_VARIABLE, prepareBeforeBuild, type BeforeBuild } from './beforeBuild';
+import { compareBuilds } from './comparison';
 import { measureVariant, type Sample } from './measure';
 import { checkVariant, describeCheck, type LogCheck } from './preflight';
 import {
+  consoleComparisons,
   consoleParts,
   consoleTable,
   consoleVerdicts,
@@ -15,15 +18,16 @@ import {
 } from './report';
 import { cpusAllowed } from './serverProcess';
 import { readSettings, SETTING_VARIABLES, type BenchSettings } from './settings';
-import { costPerPart, failuresOf, judgeTargets, summarise, type VariantSummary } from './summary';
-import { BASELINE, VARIANT_NAMES } from './variants';
+import { costPerPart, failuresOf, summarise, type VariantSummary } from './summary';
+import { judgeTargets } from './targets';
+import { BASELINE, BEFORE_SUFFIX, VARIANT_NAMES } from './variants';
 
 const PINNED_FLAG = 'BENCH_RUNNER_PINNED';
 const MIN_SERVER_CPU_SHARE = 0.9;
 const MAX_LOAD_CPU_SHARE = 0.9;
 const WIDE_SPREAD = 0.1;
 const MAX_STEAL_SHARE = 0.05;
-const NAME_WIDTH = Math.max(...VARIANT_NAMES.map((name) => name.length));
+const NAME_WIDTH = Math.max(...VARIANT_NAMES.map((name) => name.length)) + BEFORE_SUFFIX.length;
 
 /** The load generator must not share a core with the server; re-running under taskset is the portable way. */
 function ensureRunnerPinned(core: number): void {
@@ -177,10 +181,19 @@ function spreadWarnings(summaries: readonly VariantSummary[], samples: readonly 
   return warnings;
 }
 
+/** Builds the earlier commit and hands its entry to every server process this runner starts. */
+function useBeforeBuild(root: string, ref: string): BeforeBuild {
+  const build = prepareBeforeBuild(root, ref);
+  process.env[BEFORE_ENTRY_VARIABLE] = build.entry;
+  console.log(`before: ${build.commit.slice(0, 12)} ${build.subject}\n  entry ${path.relative(root, build.entry)}`);
+  return build;
+}
+
 async function main(): Promise<void> {
   const settings = readSettings();
   ensureRunnerPinned(settings.loadCore);
   const root = projectRoot();
+  const before = settings.before === undefined ? undefined : useBeforeBuild(root, settings.before);
   const startedAt = new Date().toISOString();
   const loadAtStart = loadavg();
   console.log(
@@ -191,7 +204,8 @@ async function main(): Promise<void> {
   const logChecks = await checkAllVariants(settings);
   const samples = await measureRounds(settings);
   const summaries = summarise(samples, settings.variants);
-  const verdicts = judgeTargets(summaries);
+  const verdicts = judgeTargets(summaries, samples);
+  const comparisons = compareBuilds(summaries, samples);
   const partCosts = costPerPart(summaries, samples);
   const info: RunInfo = {
     startedAt,
@@ -201,13 +215,15 @@ async function main(): Promise<void> {
     packages: packageVersions(root),
     settings,
     loadAverage: { start: loadAtStart, end: loadavg() },
+    before,
   };
   const warnings = [...sampleWarnings(samples), ...spreadWarnings(summaries, samples)];
-  const report: BenchReport = { info, logChecks, samples, summaries, partCosts, verdicts, warnings };
+  const report: BenchReport = { info, logChecks, samples, summaries, partCosts, verdicts, comparisons, warnings };
   const rawFile = writeRawJson(path.join(root, 'bench', 'out'), report);
   const failures = samples.reduce((sum, s) => sum + failuresOf(s), 0);
 
   console.log(`\n${consoleTable(summaries)}\n\n${consoleVerdicts(verdicts)}`);
+  if (comparisons.length > 0) console.log(`\nBefore and after\n${consoleComparisons(comparisons)}`);
   if (partCosts.length > 0) console.log(`\nCost per part\n${consoleParts(partCosts)}`);
   for (const warning of warnings) console.log(`warning: ${warning}`);
   console.log(`\nraw samples: ${path.relative(root, rawFile)}`);

@@ -1,5 +1,5 @@
 import type { Sample } from './measure';
-import { BASELINE, type VariantName } from './variants';
+import { BASELINE, beforeOf, isSightlineVariant, type VariantName } from './variants';
 
 export interface VariantSummary {
   readonly variant: VariantName;
@@ -16,28 +16,8 @@ export interface VariantSummary {
   readonly failures: number;
 }
 
-export interface Target {
-  readonly variant: VariantName;
-  readonly minRatio: number;
-}
-
-export interface TargetVerdict extends Target {
-  readonly ratio: number | undefined;
-  readonly pass: boolean | undefined;
-  readonly margin: number | undefined;
-  readonly roundsAtOrAbove: number;
-  readonly rounds: number;
-}
-
-export const TARGETS: readonly Target[] = [
-  { variant: 'sightline-rate1', minRatio: 0.62 },
-  { variant: 'sightline-rate0.1', minRatio: 0.78 },
-  { variant: 'sightline-tracing', minRatio: 0.4 },
-  { variant: 'sightline-disabled', minRatio: 0.97 },
-];
-
 /** One term of a difference of variants: `sign` × the variant's server CPU per request. */
-type Term = readonly [sign: 1 | -1, variant: VariantName];
+export type Term = readonly [sign: 1 | -1, variant: VariantName];
 
 export interface Part {
   readonly part: string;
@@ -89,19 +69,29 @@ export function costPerPart(summaries: readonly VariantSummary[], samples: reado
   const rounds = [...new Set(samples.map((s) => s.round))];
   const inRound = (variant: VariantName, round: number): number =>
     samples.find((s) => s.variant === variant && s.round === round)?.serverCpuMicrosPerRequest ?? Number.NaN;
-  const signedSum = (part: Part, cpuOf: (variant: VariantName) => number): number =>
-    part.terms.reduce((sum, [sign, variant]) => sum + sign * cpuOf(variant), 0);
-  return PARTS.filter((part) => part.terms.every(([, variant]) => medians.has(variant))).map((part) => {
+  return [...PARTS, ...PARTS.flatMap(beforeTwin)].filter((part) => part.terms.every(([, variant]) => medians.has(variant))).map((part) => {
     const byRound = rounds
-      .map((round) => signedSum(part, (variant) => inRound(variant, round)))
+      .map((round) => signedSum(part.terms, (variant) => inRound(variant, round)))
       .filter((value) => !Number.isNaN(value));
     return {
       ...part,
-      micros: signedSum(part, (variant) => medians.get(variant) ?? Number.NaN),
+      micros: signedSum(part.terms, (variant) => medians.get(variant) ?? Number.NaN),
       minRoundMicros: Math.min(...byRound),
       maxRoundMicros: Math.max(...byRound),
     };
   });
+}
+
+/** The same part on the earlier build (`BENCH_BEFORE`); none for a part of peers only. */
+function beforeTwin(part: Part): Part[] {
+  if (!part.terms.some(([, variant]) => isSightlineVariant(variant))) return [];
+  const terms = part.terms.map(([sign, variant]): Term => [sign, isSightlineVariant(variant) ? beforeOf(variant) : variant]);
+  return [{ part: `${part.part} (before)`, terms }];
+}
+
+/** Σ sign × value of each term's variant. */
+export function signedSum(terms: readonly Term[], valueOf: (variant: VariantName) => number): number {
+  return terms.reduce((sum, [sign, variant]) => sum + sign * valueOf(variant), 0);
 }
 
 export function median(values: readonly number[]): number {
@@ -136,24 +126,6 @@ export function summarise(samples: readonly Sample[], variants: readonly Variant
       minServerCpuShare: Math.min(...own.map((s) => s.serverCpuShare)),
       maxLoadCpuShare: Math.max(...own.map((s) => s.loadCpuShare)),
       failures: own.reduce((sum, s) => sum + failuresOf(s), 0),
-    };
-  });
-}
-
-export function judgeTargets(summaries: readonly VariantSummary[]): TargetVerdict[] {
-  return TARGETS.map((target) => {
-    const summary = summaries.find((s) => s.variant === target.variant);
-    if (summary === undefined) {
-      return { ...target, ratio: undefined, pass: undefined, margin: undefined, roundsAtOrAbove: 0, rounds: 0 };
-    }
-    const ratio = summary.ratioToBaseline;
-    return {
-      ...target,
-      ratio,
-      pass: ratio >= target.minRatio,
-      margin: ratio - target.minRatio,
-      roundsAtOrAbove: summary.roundRatios.filter((r) => r >= target.minRatio).length,
-      rounds: summary.rounds,
     };
   });
 }

@@ -21,12 +21,13 @@ const loadAverage = { start: [0.1, 0.2, 0.3], end: [0.4, 0.5, 0.6] };
 
 function overheadReport(): BenchReport {
   return {
-    info: { ...times, command: 'npm run bench', node: process.version, packages: { express: '5.3.0' }, settings: readOverheadSettings({}), loadAverage },
+    info: { ...times, command: 'npm run bench', node: process.version, packages: { express: '5.3.0' }, settings: readOverheadSettings({}), loadAverage, before: undefined },
     logChecks: [],
     samples: [],
     summaries: [],
     partCosts: [],
     verdicts: [],
+    comparisons: [],
     warnings: [],
   };
 }
