@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /** Where the server processes find the earlier build's package entry. */
@@ -16,14 +17,15 @@ export interface BeforeBuild {
 }
 
 /**
- * Exports the commit's tree into bench/out/before-<commit> and compiles its library there with
- * this checkout's TypeScript; node_modules is a link to this checkout's, so the two builds differ
- * only in sightline's own code. A tree already built is reused.
+ * Exports the commit's tree into <tmpdir>/sightline-before-<commit> and compiles its library there
+ * with this checkout's TypeScript; node_modules is a link to this checkout's, so the two builds differ
+ * only in sightline's own code. Outside the checkout, so its sources and tests are never taken for
+ * this checkout's by tsc, eslint or jest. A tree already built is reused.
  */
 export function prepareBeforeBuild(root: string, ref: string): BeforeBuild {
   const commit = git(root, ['rev-parse', '--verify', `${ref}^{commit}`]).trim();
   const subject = git(root, ['log', '-1', '--format=%s', commit]).trim();
-  const directory = path.join(root, 'bench', 'out', `before-${commit.slice(0, 12)}`);
+  const directory = path.join(os.tmpdir(), `sightline-before-${commit.slice(0, 12)}`);
   const entryOf = (): string => {
     const { main } = JSON.parse(readFileSync(path.join(directory, 'package.json'), 'utf8')) as { main?: unknown };
     if (typeof main !== 'string') throw new Error(`${commit}: its package.json names no main entry`);

@@ -36,6 +36,7 @@ const TESTS: readonly EnvironmentVariable[] = [
 
 const BENCHMARKS: readonly EnvironmentVariable[] = [
   { name: 'BENCH_ROUNDS, BENCH_SECONDS, BENCH_WARMUP_SECONDS, BENCH_CONNECTIONS', default: '3, 5, 2, 32', meaning: '`npm run bench`: interleaved rounds, measured and warm-up seconds per variant, autocannon connections' },
+  { name: 'BENCH_BEFORE', default: 'unset', meaning: '`npm run bench`: a commit, tag or branch whose build also runs every chosen sightline variant (as `<variant>@before`) in the same rounds; its results go to a section of their own in bench/RESULTS.md' },
   { name: 'BENCH_VARIANTS', default: 'all', meaning: '`npm run bench`: comma-separated variants to run' },
   { name: 'BENCH_STREAMS_ROUNDS, BENCH_STREAMS_COUNTS, BENCH_STREAMS_UPSTREAMS', default: '3, 1,100,1000, raw,competitor', meaning: '`npm run bench:streams`: rounds, concurrent streams per measurement, upstreams' },
   { name: 'BENCH_STREAMS_SLOW, BENCH_STREAMS_SLOW_HOLD_SECONDS, BENCH_STREAMS_CAP', default: '10000, 15, unset', meaning: '`npm run bench:streams`: slow streams held (0 skips), how long, and `1` for the run beyond one competitor\'s connection cap' },
