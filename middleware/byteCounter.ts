@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestContext } from '../src/context';
 import { expressAppPrototype, type MethodWrapper, type PatchSet } from './patches';
+import { attachRequestContext, requestRecordOf, type RequestRecord } from './requestState';
 
 /** Body bytes of one request and its response, counted as they pass. */
 export interface ByteCounts {
@@ -10,12 +11,8 @@ export interface ByteCounts {
 
 type Chunk = string | Uint8Array;
 
-interface CounterState extends ByteCounts {
-  readonly context: RequestContext;
-}
-
-/** By request: a response reaches its counts through `res.req` (see patches for why not a property). */
-const counters = new WeakMap<IncomingMessage, CounterState>();
+/** What already counts for responses of a given prototype: that prototype or one of its own. */
+const countingByPrototype = new WeakMap<object, object>();
 
 /**
  * Counts body bytes actually written (right for chunked and streamed responses, and for
@@ -24,15 +21,16 @@ const counters = new WeakMap<IncomingMessage, CounterState>();
  * bytes it measures. Idempotent: every consumer shares one count.
  */
 export function countBytes(patches: PatchSet, req: IncomingMessage, res: ServerResponse, context: RequestContext): ByteCounts {
-  const existing = counters.get(req);
-  if (existing !== undefined) return existing;
+  // The counts live in the request's record: a response reaches them through `res.req`.
+  let record = requestRecordOf(req);
+  if (record === undefined) {
+    attachRequestContext(req, context);
+    record = requestRecordOf(req) as RequestRecord;
+  }
+  if (record.bytes !== undefined) return record.bytes;
   const contentLength = req.headers['content-length'];
-  const state: CounterState = {
-    bytesIn: contentLength === undefined ? 0 : Number(contentLength) || 0,
-    bytesOut: 0,
-    context,
-  };
-  counters.set(req, state);
+  const state: ByteCounts = { bytesIn: contentLength === undefined ? 0 : Number(contentLength) || 0, bytesOut: 0 };
+  record.bytes = state;
   // An Express app's response prototype (one per app, inherited by apps mounted in it) is
   // wrapped once and counts only responses whose request has counter state; wrapping each
   // response instead costs two property additions and two closures per request.
@@ -50,43 +48,55 @@ export function countBytes(patches: PatchSet, req: IncomingMessage, res: ServerR
 
 /** The response or prototype of it that already counts (wrapping a second one would count twice). */
 function countingObject(patches: PatchSet, res: ServerResponse): object | undefined {
+  // Every response of an app has the same prototype: the walk is made once per prototype, and
+  // its answer checked (a shutdown removes the patch).
+  const prototype = Object.getPrototypeOf(res) as object | null;
+  const known = prototype === null ? undefined : countingByPrototype.get(prototype);
+  if (known !== undefined && patches.isPatched(known, 'end')) return known;
   for (let p: object | null = res; p !== null; p = Object.getPrototypeOf(p) as object | null) {
-    if (patches.isPatched(p, 'end')) return p;
+    if (!patches.isPatched(p, 'end')) continue;
+    if (p !== res && prototype !== null) countingByPrototype.set(prototype, p);
+    return p;
   }
   return undefined;
 }
 
 const countingWrite: MethodWrapper = (below) =>
   function countingWrite(this: ServerResponse, chunk: unknown, encoding?: unknown) {
-    const state = counters.get(this.req);
-    const counts = state !== undefined && !this.destroyed && (typeof chunk === 'string' || chunk instanceof Uint8Array);
+    const record = recordOfResponse(this);
+    const counts = record?.bytes !== undefined && !this.destroyed && (typeof chunk === 'string' || chunk instanceof Uint8Array);
     // eslint-disable-next-line prefer-rest-params
     const flushed = below().apply(this, arguments as unknown as unknown[]);
-    if (counts) sent(state, chunk, encoding);
+    if (counts) sent(record, chunk, encoding);
     return flushed;
   };
 
 const countingEnd: MethodWrapper = (below) =>
   function countingEnd(this: ServerResponse, chunk?: unknown, encoding?: unknown) {
-    const state = counters.get(this.req);
+    const record = recordOfResponse(this);
     const counts =
-      state !== undefined && !this.destroyed && !this.writableEnded && (typeof chunk === 'string' || chunk instanceof Uint8Array);
+      record?.bytes !== undefined && !this.destroyed && !this.writableEnded && (typeof chunk === 'string' || chunk instanceof Uint8Array);
     // eslint-disable-next-line prefer-rest-params
     const ended = below().apply(this, arguments as unknown as unknown[]);
-    if (counts) sent(state, chunk, encoding);
+    if (counts) sent(record, chunk, encoding);
     return ended;
   };
 
 const countingPush: MethodWrapper = (below) =>
   function countingPush(this: IncomingMessage, chunk: unknown, encoding?: BufferEncoding) {
-    const state = counters.get(this);
-    if (state !== undefined && chunk !== null && chunk !== undefined) state.bytesIn += byteLength(chunk as Chunk, encoding);
+    const bytes = requestRecordOf(this)?.bytes;
+    if (bytes !== undefined && chunk !== null && chunk !== undefined) bytes.bytesIn += byteLength(chunk as Chunk, encoding);
     return below().call(this, chunk, encoding);
   };
 
-function sent(state: CounterState, chunk: Chunk, encoding: unknown): void {
-  state.bytesOut += byteLength(chunk, encoding);
-  const stream = state.context.stream;
+function recordOfResponse(res: ServerResponse): RequestRecord | undefined {
+  const req = res.req as ServerResponse['req'] | undefined;
+  return req === undefined ? undefined : requestRecordOf(req);
+}
+
+function sent(record: RequestRecord, chunk: Chunk, encoding: unknown): void {
+  (record.bytes as ByteCounts).bytesOut += byteLength(chunk, encoding);
+  const stream = record.context.stream;
   if (stream === undefined) return;
   const utf8 = typeof encoding !== 'string' || encoding === 'utf8' || encoding === 'utf-8';
   stream.written(typeof chunk === 'string' && !utf8 ? Buffer.from(chunk, encodingOf(encoding)) : chunk);

@@ -60,18 +60,19 @@ export interface PatchSet {
 /** A patch set for one sightline instance. */
 export function createPatchSet(): PatchSet {
   const held: [object, PropertyKey][] = [];
+  // What this set already holds, asked on every request: one lookup instead of a scan of `held`.
+  const holding = new WeakMap<object, Set<PropertyKey>>();
   let removed = false;
 
   function hold(target: object, name: PropertyKey, install: () => PropertyDescriptor, lasting = true): void {
     // After shutdown nothing is patched again: what still runs goes without.
-    if (removed) return;
+    if (removed || holding.get(target)?.has(name) === true) return;
     let byName = applied.get(target);
     const existing = byName?.get(name);
     if (existing !== undefined) {
       if (!lasting) return;
-      if (held.some(([t, n]) => t === target && n === name)) return;
       existing.holders += 1;
-      held.push([target, name]);
+      keep(target, name);
       return;
     }
     const original = Object.getOwnPropertyDescriptor(target, name);
@@ -82,7 +83,17 @@ export function createPatchSet(): PatchSet {
       applied.set(target, byName);
     }
     byName.set(name, { holders: 1, original, installed });
-    if (lasting) held.push([target, name]);
+    if (lasting) keep(target, name);
+  }
+
+  function keep(target: object, name: PropertyKey): void {
+    held.push([target, name]);
+    let names = holding.get(target);
+    if (names === undefined) {
+      names = new Set();
+      holding.set(target, names);
+    }
+    names.add(name);
   }
 
   function wrapped(target: object, name: string, wrap: MethodWrapper): () => PropertyDescriptor {

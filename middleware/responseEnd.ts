@@ -1,9 +1,8 @@
 import type { ServerResponse } from 'node:http';
+import { requestRecordOf, type EndCallback, type RequestRecord } from './requestState';
 
-type EndCallback = (res: ServerResponse) => void;
-
-/** Kept off the response itself: see expressPrototype. */
-const endCallbacks = new WeakMap<ServerResponse, EndCallback[]>();
+/** For responses whose request has no record of sightline's; kept off the response itself (see patches). */
+const unrecordedEnds = new WeakMap<ServerResponse, EndCallback[]>();
 
 /**
  * Calls `callback` once when the response ends, however it ends: written out, or the
@@ -13,18 +12,29 @@ const endCallbacks = new WeakMap<ServerResponse, EndCallback[]>();
  * down with it.
  */
 export function whenResponseEnds(res: ServerResponse, callback: EndCallback): void {
-  const callbacks = endCallbacks.get(res);
-  if (callbacks !== undefined) {
-    callbacks.push(callback);
+  // Callbacks taken before the request had a record stay where they are: one list, one listener.
+  const unrecorded = unrecordedEnds.get(res);
+  if (unrecorded !== undefined) {
+    unrecorded.push(callback);
     return;
   }
-  endCallbacks.set(res, [callback]);
+  const record = recordOf(res);
+  if (record?.ends !== undefined) {
+    record.ends.push(callback);
+    return;
+  }
+  if (record === undefined) unrecordedEnds.set(res, [callback]);
+  else record.ends = [callback];
   res.on('close', responseEnded);
 }
 
 function responseEnded(this: ServerResponse): void {
-  const callbacks = endCallbacks.get(this) ?? [];
-  endCallbacks.set(this, []);
+  const record = recordOf(this);
+  const unrecorded = unrecordedEnds.get(this);
+  const recorded = record?.ends;
+  const callbacks = unrecorded === undefined ? (recorded ?? []) : recorded === undefined ? unrecorded : [...unrecorded, ...recorded];
+  if (unrecorded !== undefined) unrecordedEnds.set(this, []);
+  if (record !== undefined && recorded !== undefined) record.ends = [];
   for (const callback of callbacks) {
     try {
       callback(this);
@@ -32,4 +42,10 @@ function responseEnded(this: ServerResponse): void {
       // Telemetry never breaks the service it observes.
     }
   }
+}
+
+function recordOf(res: ServerResponse): RequestRecord | undefined {
+  // A response made without a request (tests, adapters) has none.
+  const req = res.req as ServerResponse['req'] | undefined;
+  return req === undefined ? undefined : requestRecordOf(req);
 }

@@ -1,17 +1,18 @@
 import type { IncomingMessage } from 'node:http';
 import type { RequestContext } from '../src/context';
 import type { PatchSet } from './patches';
-import { existingRequestContext } from './requestState';
+import { requestRecordOf } from './requestState';
 
 /** Label of requests that matched no route: one bounded value, whatever the path. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
 type RoutedRequest = IncomingMessage & { baseUrl?: string };
 
-/** What the router assigned to `req.route`, kept here rather than on the request (see expressPrototype). */
-const routes = new WeakMap<IncomingMessage, unknown>();
-/** Objects that also receive the template when it is matched (OpenTelemetry's RPC metadata). */
-const lenders = new WeakMap<IncomingMessage, { route?: string }>();
+/**
+ * What the router assigned to `req.route` of a request sightline keeps no record of (one that
+ * did not pass its middleware); the others keep it in their record. Not on the request: see patches.
+ */
+const unrecordedRoutes = new WeakMap<IncomingMessage, unknown>();
 
 /**
  * Records the route template (mount path + route path, e.g. `/v1/items/:id`) in the
@@ -26,7 +27,8 @@ export function captureRouteTemplate(patches: PatchSet, req: IncomingMessage): v
 
 /** Also writes the template to `target.route` when the router matches a route. */
 export function lendRouteTemplate(req: IncomingMessage, target: { route?: string }): void {
-  lenders.set(req, target);
+  const record = requestRecordOf(req);
+  if (record !== undefined) record.routeLender = target;
 }
 
 export function routeTemplateOf(context: RequestContext): string {
@@ -37,17 +39,22 @@ const ROUTE_ACCESSOR: PropertyDescriptor = {
   configurable: true,
   enumerable: true,
   get(this: RoutedRequest) {
-    return routes.get(this);
+    // A route matched before sightline's middleware ran (it was mounted inside the route) was kept aside.
+    const route = requestRecordOf(this)?.route;
+    return route === undefined ? unrecordedRoutes.get(this) : route;
   },
   set(this: RoutedRequest, value: { path?: unknown } | undefined) {
     // The router assigns `req.route` on every request of the app, observed or not.
-    routes.set(this, value);
-    const context = existingRequestContext(this);
-    if (value === undefined || value === null || context === undefined) return;
+    const record = requestRecordOf(this);
+    if (record === undefined) {
+      unrecordedRoutes.set(this, value);
+      return;
+    }
+    record.route = value;
+    if (value === undefined || value === null) return;
     const template = (this.baseUrl ?? '') + routePath(value.path);
-    context.route = template;
-    const lender = lenders.get(this);
-    if (lender !== undefined) lender.route = template;
+    record.context.route = template;
+    if (record.routeLender !== undefined) record.routeLender.route = template;
   },
 };
 
