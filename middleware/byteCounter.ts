@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestContext } from '../src/context';
 import { expressAppPrototype, type MethodWrapper, type PatchSet } from './patches';
-import { attachRequestContext, requestRecordOf, type RequestRecord } from './requestState';
+import { attachRequestContext, requestRecordOf, responseRecordOf, type RequestRecord } from './requestState';
 
 /** Body bytes of one request and its response, counted as they pass. */
 export interface ByteCounts {
@@ -22,11 +22,7 @@ const countingByPrototype = new WeakMap<object, object>();
  */
 export function countBytes(patches: PatchSet, req: IncomingMessage, res: ServerResponse, context: RequestContext): ByteCounts {
   // The counts live in the request's record: a response reaches them through `res.req`.
-  let record = requestRecordOf(req);
-  if (record === undefined) {
-    attachRequestContext(req, context);
-    record = requestRecordOf(req) as RequestRecord;
-  }
+  const record = requestRecordOf(req) ?? attachRequestContext(req, context);
   if (record.bytes !== undefined) return record.bytes;
   const contentLength = req.headers['content-length'];
   const state: ByteCounts = { bytesIn: contentLength === undefined ? 0 : Number(contentLength) || 0, bytesOut: 0 };
@@ -63,7 +59,7 @@ function countingObject(patches: PatchSet, res: ServerResponse): object | undefi
 
 const countingWrite: MethodWrapper = (below) =>
   function countingWrite(this: ServerResponse, chunk: unknown, encoding?: unknown) {
-    const record = recordOfResponse(this);
+    const record = responseRecordOf(this);
     const counts = record?.bytes !== undefined && !this.destroyed && (typeof chunk === 'string' || chunk instanceof Uint8Array);
     // eslint-disable-next-line prefer-rest-params
     const flushed = below().apply(this, arguments as unknown as unknown[]);
@@ -73,7 +69,7 @@ const countingWrite: MethodWrapper = (below) =>
 
 const countingEnd: MethodWrapper = (below) =>
   function countingEnd(this: ServerResponse, chunk?: unknown, encoding?: unknown) {
-    const record = recordOfResponse(this);
+    const record = responseRecordOf(this);
     const counts =
       record?.bytes !== undefined && !this.destroyed && !this.writableEnded && (typeof chunk === 'string' || chunk instanceof Uint8Array);
     // eslint-disable-next-line prefer-rest-params
@@ -88,11 +84,6 @@ const countingPush: MethodWrapper = (below) =>
     if (bytes !== undefined && chunk !== null && chunk !== undefined) bytes.bytesIn += byteLength(chunk as Chunk, encoding);
     return below().call(this, chunk, encoding);
   };
-
-function recordOfResponse(res: ServerResponse): RequestRecord | undefined {
-  const req = res.req as ServerResponse['req'] | undefined;
-  return req === undefined ? undefined : requestRecordOf(req);
-}
 
 function sent(record: RequestRecord, chunk: Chunk, encoding: unknown): void {
   (record.bytes as ByteCounts).bytesOut += byteLength(chunk, encoding);

@@ -40,20 +40,28 @@ export function requestContextOf(req: IncomingMessage): RequestContext {
 }
 
 /** Links the context to the request; with `patches`, `req.id` reads it through the app's request prototype. */
-export function attachRequestContext(req: IncomingMessage, context: RequestContext, patches?: PatchSet): void {
+export function attachRequestContext(req: IncomingMessage, context: RequestContext, patches?: PatchSet): RequestRecord {
   const existing = records.get(req);
-  records.set(req, { context, bytes: existing?.bytes, route: existing?.route, routeLender: existing?.routeLender, ends: existing?.ends });
+  const record = { context, bytes: existing?.bytes, route: existing?.route, routeLender: existing?.routeLender, ends: existing?.ends };
+  records.set(req, record);
   // An own `id` (set before sightline ran, or on a request that is not Express's) is overwritten, as always.
   if (patches === undefined || Object.prototype.hasOwnProperty.call(req, 'id') || expressAppPrototype(req) === undefined) {
     (req as WithId).id = context.requestId;
-    return;
+  } else {
+    patches.defineOnAppPrototype(req, 'id', REQUEST_ID_ACCESSOR);
   }
-  patches.defineOnAppPrototype(req, 'id', REQUEST_ID_ACCESSOR);
+  return record;
 }
 
 /** The request's record, when sightline gave it a context. */
 export function requestRecordOf(req: IncomingMessage): RequestRecord | undefined {
   return records.get(req);
+}
+
+/** The record of the response's request; none for a response made without a request (tests, adapters). */
+export function responseRecordOf(res: ServerResponse): RequestRecord | undefined {
+  const req = res.req as ServerResponse['req'] | undefined;
+  return req === undefined ? undefined : records.get(req);
 }
 
 export function existingRequestContext(req: IncomingMessage): RequestContext | undefined {

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { requestRecordOf, type EndCallback, type RequestRecord } from './requestState';
+import { responseRecordOf, type EndCallback } from './requestState';
 
 /** For responses whose request has no record of sightline's; kept off the response itself (see patches). */
 const unrecordedEnds = new WeakMap<ServerResponse, EndCallback[]>();
@@ -18,7 +18,7 @@ export function whenResponseEnds(res: ServerResponse, callback: EndCallback): vo
     unrecorded.push(callback);
     return;
   }
-  const record = recordOf(res);
+  const record = responseRecordOf(res);
   if (record?.ends !== undefined) {
     record.ends.push(callback);
     return;
@@ -29,7 +29,7 @@ export function whenResponseEnds(res: ServerResponse, callback: EndCallback): vo
 }
 
 function responseEnded(this: ServerResponse): void {
-  const record = recordOf(this);
+  const record = responseRecordOf(this);
   const unrecorded = unrecordedEnds.get(this);
   const recorded = record?.ends;
   const callbacks = unrecorded === undefined ? (recorded ?? []) : recorded === undefined ? unrecorded : [...unrecorded, ...recorded];
@@ -42,10 +42,4 @@ function responseEnded(this: ServerResponse): void {
       // Telemetry never breaks the service it observes.
     }
   }
-}
-
-function recordOf(res: ServerResponse): RequestRecord | undefined {
-  // A response made without a request (tests, adapters) has none.
-  const req = res.req as ServerResponse['req'] | undefined;
-  return req === undefined ? undefined : requestRecordOf(req);
 }
