@@ -1,5 +1,5 @@
 import type { Sample } from './measure';
-import { median, type VariantSummary } from './summary';
+import { median, roundSums, type VariantSummary } from './summary';
 import { beforeOf, isSightlineVariant, type VariantName } from './variants';
 
 /** One sightline variant on this checkout and on the earlier build, measured in the same rounds. */
@@ -21,7 +21,7 @@ export function compareBuilds(summaries: readonly VariantSummary[], samples: rea
     if (!isSightlineVariant(after.variant)) return [];
     const before = byName.get(beforeOf(after.variant));
     if (before === undefined) return [];
-    const changes = roundChanges(samples, after.variant, before.variant);
+    const changes = roundSums([[1, after.variant], [-1, before.variant]], samples);
     return [
       {
         variant: after.variant,
@@ -34,16 +34,5 @@ export function compareBuilds(summaries: readonly VariantSummary[], samples: rea
         maxRoundCpuChange: Math.max(...changes),
       },
     ];
-  });
-}
-
-function roundChanges(samples: readonly Sample[], after: VariantName, before: VariantName): number[] {
-  const cpu = (variant: VariantName, round: number): number | undefined =>
-    samples.find((s) => s.variant === variant && s.round === round)?.serverCpuMicrosPerRequest;
-  const rounds = [...new Set(samples.map((s) => s.round))];
-  return rounds.flatMap((round) => {
-    const a = cpu(after, round);
-    const b = cpu(before, round);
-    return a === undefined || b === undefined ? [] : [a - b];
   });
 }

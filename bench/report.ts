@@ -32,7 +32,6 @@ export interface BenchReport {
 
 const SECTION_START = '<!-- bench:overhead:start -->';
 const SECTION_END = '<!-- bench:overhead:end -->';
-// A run with BENCH_BEFORE has its own section: it does not replace the standing results.
 const BEFORE_SECTION_START = '<!-- bench:before:start -->';
 const BEFORE_SECTION_END = '<!-- bench:before:end -->';
 
@@ -232,12 +231,19 @@ function noteLines(warnings: readonly string[]): string[] {
   return ['### Notes from this run', '', ...(warnings.length === 0 ? [NO_WARNINGS] : warnings.map((w) => `- ${w}`))];
 }
 
+/** A run with BENCH_BEFORE has a section of its own, so it never replaces the standing results. */
+function sectionOf(info: RunInfo): { readonly start: string; readonly end: string; readonly title: string } {
+  return info.before === undefined
+    ? { start: SECTION_START, end: SECTION_END, title: '## Overhead of the request pipeline' }
+    : { start: BEFORE_SECTION_START, end: BEFORE_SECTION_END, title: '## Overhead of the request pipeline, before and after a change' };
+}
+
 function markdownSection(report: BenchReport, rawFile: string): string {
   const { info, summaries, partCosts, verdicts, comparisons, warnings } = report;
-  const compared = info.before !== undefined;
+  const section = sectionOf(info);
   return [
-    compared ? BEFORE_SECTION_START : SECTION_START,
-    compared ? '## Overhead of the request pipeline, before and after a change' : '## Overhead of the request pipeline',
+    section.start,
+    section.title,
     '',
     ...VARIANTS,
     '',
@@ -255,7 +261,7 @@ function markdownSection(report: BenchReport, rawFile: string): string {
     ...noteLines(warnings),
     '',
     `Raw samples: \`${rawFile}\` (not committed).`,
-    compared ? BEFORE_SECTION_END : SECTION_END,
+    section.end,
   ].join('\n');
 }
 
@@ -274,9 +280,7 @@ const FILE_INTRO = [
 ].join('\n');
 
 export function writeResultsMarkdown(file: string, report: BenchReport, rawFile: string): void {
-  const compared = report.info.before !== undefined;
-  const start = compared ? BEFORE_SECTION_START : SECTION_START;
-  const end = compared ? BEFORE_SECTION_END : SECTION_END;
+  const { start, end } = sectionOf(report.info);
   writeResultsSection(file, { start, end, text: markdownSection(report, rawFile) }, FILE_INTRO);
 }
 

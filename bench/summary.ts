@@ -57,7 +57,7 @@ export const PARTS: readonly Part[] = [
 ];
 
 /** `sightline-ids − bare`, with `wrap` around each variant name (backticks for Markdown); the first term is added. */
-export function formulaOf(part: Part, wrap: (variant: VariantName) => string = (v) => v): string {
+export function formulaOf(part: Pick<Part, 'terms'>, wrap: (variant: VariantName) => string = (v) => v): string {
   return part.terms
     .map(([sign, variant], index) => (index === 0 ? wrap(variant) : `${sign < 0 ? '−' : '+'} ${wrap(variant)}`))
     .join(' ');
@@ -66,13 +66,8 @@ export function formulaOf(part: Part, wrap: (variant: VariantName) => string = (
 /** The parts whose variants were all measured: medians from the summaries, per-round values from the samples. */
 export function costPerPart(summaries: readonly VariantSummary[], samples: readonly Sample[]): PartCost[] {
   const medians = new Map(summaries.map((s) => [s.variant, s.medianCpuMicrosPerRequest]));
-  const rounds = [...new Set(samples.map((s) => s.round))];
-  const inRound = (variant: VariantName, round: number): number =>
-    samples.find((s) => s.variant === variant && s.round === round)?.serverCpuMicrosPerRequest ?? Number.NaN;
   return [...PARTS, ...PARTS.flatMap(beforeTwin)].filter((part) => part.terms.every(([, variant]) => medians.has(variant))).map((part) => {
-    const byRound = rounds
-      .map((round) => signedSum(part.terms, (variant) => inRound(variant, round)))
-      .filter((value) => !Number.isNaN(value));
+    const byRound = roundSums(part.terms, samples);
     return {
       ...part,
       micros: signedSum(part.terms, (variant) => medians.get(variant) ?? Number.NaN),
@@ -87,6 +82,14 @@ function beforeTwin(part: Part): Part[] {
   if (!part.terms.some(([, variant]) => isSightlineVariant(variant))) return [];
   const terms = part.terms.map(([sign, variant]): Term => [sign, isSightlineVariant(variant) ? beforeOf(variant) : variant]);
   return [{ part: `${part.part} (before)`, terms }];
+}
+
+/** The signed sum of the terms' server CPU µs/req within each round that measured all of them. */
+export function roundSums(terms: readonly Term[], samples: readonly Sample[]): number[] {
+  const rounds = [...new Set(samples.map((s) => s.round))];
+  const inRound = (variant: VariantName, round: number): number =>
+    samples.find((s) => s.variant === variant && s.round === round)?.serverCpuMicrosPerRequest ?? Number.NaN;
+  return rounds.map((round) => signedSum(terms, (variant) => inRound(variant, round))).filter((value) => !Number.isNaN(value));
 }
 
 /** Σ sign × value of each term's variant. */

@@ -1,5 +1,5 @@
 import type { Sample } from './measure';
-import { signedSum, type Term, type VariantSummary } from './summary';
+import { formulaOf, roundSums, signedSum, type Term, type VariantSummary } from './summary';
 import type { VariantName } from './variants';
 
 /** A variant's req/s at least `minRatio` of bare's, same run. */
@@ -76,17 +76,14 @@ function judgeCost(target: CostTarget, summaries: readonly VariantSummary[], sam
   const medians = new Map(summaries.map((s) => [s.variant, s.medianCpuMicrosPerRequest]));
   if (!target.terms.every(([, variant]) => medians.has(variant))) return notMeasured(target);
   const value = signedSum(target.terms, (variant) => medians.get(variant) ?? Number.NaN);
-  const rounds = [...new Set(samples.map((s) => s.round))];
-  const byRound = rounds.map((round) =>
-    signedSum(target.terms, (variant) => samples.find((s) => s.variant === variant && s.round === round)?.serverCpuMicrosPerRequest ?? Number.NaN),
-  );
+  const byRound = roundSums(target.terms, samples);
   return {
     target,
     value,
     pass: value <= target.maxMicros,
     margin: target.maxMicros - value,
     roundsMeeting: byRound.filter((micros) => micros <= target.maxMicros).length,
-    rounds: byRound.filter((micros) => !Number.isNaN(micros)).length,
+    rounds: byRound.length,
   };
 }
 
@@ -97,10 +94,7 @@ function notMeasured(target: Target): TargetVerdict {
 /** `sightline-rate1 − bare ≤ 20 µs/req` or `sightline-disabled ≥ 0.97 of bare`, with `wrap` around variant names. */
 export function targetText(target: Target, wrap: (variant: string) => string = (v) => v): string {
   if (target.kind === 'ratio') return `${wrap(target.variant)} ≥ ${target.minRatio} of bare (req/s)`;
-  const formula = target.terms
-    .map(([sign, variant], index) => (index === 0 ? wrap(variant) : `${sign < 0 ? '−' : '+'} ${wrap(variant)}`))
-    .join(' ');
-  return `${target.label}: ${formula} ≤ ${target.maxMicros} µs/req`;
+  return `${target.label}: ${formulaOf(target, wrap)} ≤ ${target.maxMicros} µs/req`;
 }
 
 export function verdictText(v: TargetVerdict): string {
